@@ -49,6 +49,46 @@ pub enum Cause {
     /// give up (see [`crate::set_interrupt_check`]).
     #[error("interrupted by a signal")]
     Interrupted,
+    /// A frame is larger than the framing allows: a received header declares
+    /// more than the limit, a received line runs past the limit without its
+    /// delimiter, or a frame to send is too long. Nothing is allocated for
+    /// such a frame. See [`crate::framing`].
+    #[error("{}", describe_too_large(*.limit, *.declared))]
+    FrameTooLarge {
+        /// The largest frame body allowed, in bytes.
+        limit: u64,
+        /// The body length the frame announced (a received length header) or
+        /// has (a frame to send); `None` for a received line that has no
+        /// header, whose length is not known yet.
+        declared: Option<u64>,
+    },
+    /// A length header that cannot be right: it counts the header too, yet
+    /// declares fewer bytes than the header itself takes.
+    #[error(
+        "malformed frame header: it declares {declared} bytes, less than its own {header_len}"
+    )]
+    MalformedHeader {
+        /// The length the header declared.
+        declared: u64,
+        /// The size of the header, in bytes.
+        header_len: u64,
+    },
+    /// The peer closed the connection in the middle of a frame (or of a
+    /// `recv_exactly`). A close between frames is not an error.
+    #[error("{}", describe_incomplete(*.expected, *.received))]
+    IncompleteFrame {
+        /// The frame's full size on the wire (header and body), when the
+        /// header had arrived; `None` when the header was cut short or the
+        /// delimiter never came.
+        expected: Option<u64>,
+        /// The bytes of the frame that did arrive.
+        received: u64,
+    },
+    /// A whole frame arrived but its content is not a valid message (e.g.
+    /// not JSON, or JSON of the wrong shape); the text says why. The frame is
+    /// consumed, so the next receive reads the next message.
+    #[error("invalid message: {0}")]
+    InvalidMessage(String),
 }
 
 /// The broad class of an [`Error`], for code that only needs to branch.
@@ -69,6 +109,14 @@ pub enum ErrorKind {
     Resolve,
     /// See [`Cause::Interrupted`].
     Interrupted,
+    /// See [`Cause::FrameTooLarge`].
+    FrameTooLarge,
+    /// See [`Cause::MalformedHeader`].
+    MalformedHeader,
+    /// See [`Cause::IncompleteFrame`].
+    IncompleteFrame,
+    /// See [`Cause::InvalidMessage`].
+    InvalidMessage,
 }
 
 /// A failed socket operation: what was attempted, on what, and why it failed.
@@ -142,6 +190,10 @@ impl Error {
             Cause::InvalidInput(_) => ErrorKind::InvalidInput,
             Cause::Resolve { .. } => ErrorKind::Resolve,
             Cause::Interrupted => ErrorKind::Interrupted,
+            Cause::FrameTooLarge { .. } => ErrorKind::FrameTooLarge,
+            Cause::MalformedHeader { .. } => ErrorKind::MalformedHeader,
+            Cause::IncompleteFrame { .. } => ErrorKind::IncompleteFrame,
+            Cause::InvalidMessage(_) => ErrorKind::InvalidMessage,
         }
     }
 
@@ -151,6 +203,13 @@ impl Error {
     /// library would have used (`EAGAIN` for would-block, `EBADF` for a closed
     /// socket, `ETIMEDOUT` for a timeout, `EINVAL`, `EINTR`). Resolver errors
     /// give `None`: their code is in [`Cause::Resolve`].
+    ///
+    /// Framing errors map to the nearest system meaning: a frame too large
+    /// gives `EMSGSIZE` ("Message too long"); a malformed header `EPROTO`
+    /// ("Protocol error": the peer does not speak the framing); a peer that
+    /// closed mid-frame `ECONNRESET` (the connection ended abruptly, as an
+    /// abortive close would); an invalid message `EBADMSG` ("Bad message":
+    /// the framing is fine, the content is not).
     pub fn errno(&self) -> Option<i32> {
         match &self.cause {
             Cause::Os(e) => e.raw_os_error(),
@@ -160,6 +219,10 @@ impl Error {
             Cause::InvalidInput(_) => Some(libc::EINVAL),
             Cause::Interrupted => Some(libc::EINTR),
             Cause::Resolve { .. } => None,
+            Cause::FrameTooLarge { .. } => Some(libc::EMSGSIZE),
+            Cause::MalformedHeader { .. } => Some(libc::EPROTO),
+            Cause::IncompleteFrame { .. } => Some(libc::ECONNRESET),
+            Cause::InvalidMessage(_) => Some(libc::EBADMSG),
         }
     }
 
@@ -187,9 +250,27 @@ impl Error {
                 return Some("no progress within the socket's timeout; check that the peer is alive, or raise the timeout")
             }
             Cause::Resolve { .. } => return Some("check the host name, or use a numeric address"),
+            Cause::FrameTooLarge { .. } if matches!(self.op, "encode" | "send_frame" | "send_json") => {
+                return Some("split the message, or raise max_frame_size on both ends")
+            }
+            Cause::FrameTooLarge { .. } => {
+                return Some("raise the limit with max_frame_size if the peer is trusted, otherwise close the connection")
+            }
+            Cause::MalformedHeader { .. } => {
+                return Some("both ends must agree on the header width, byte order and what the length counts; close the connection")
+            }
+            Cause::IncompleteFrame { .. } => {
+                return Some("the peer closed the connection before sending the whole frame; treat it as disconnected")
+            }
+            Cause::InvalidMessage(_) => {
+                return Some("the frame was skipped; the next receive reads the next message")
+            }
             _ => return None,
         };
         Some(match (errno, self.op) {
+            (libc::EADDRINUSE, _) if self.target.as_deref().is_some_and(|t| t.starts_with("unix:")) => {
+                "a file already exists at that path (often a previous server's socket); remove it before bind"
+            }
             (libc::EADDRINUSE, _) => {
                 "another process is listening there, or a previous server has not released it — set SO_REUSEADDR before bind"
             }
@@ -240,6 +321,10 @@ impl From<Error> for io::Error {
             ErrorKind::WouldBlock => io::ErrorKind::WouldBlock,
             ErrorKind::InvalidInput => io::ErrorKind::InvalidInput,
             ErrorKind::Interrupted => io::ErrorKind::Interrupted,
+            ErrorKind::FrameTooLarge | ErrorKind::MalformedHeader | ErrorKind::InvalidMessage => {
+                io::ErrorKind::InvalidData
+            }
+            ErrorKind::IncompleteFrame => io::ErrorKind::UnexpectedEof,
             ErrorKind::Os => match &e.cause {
                 Cause::Os(os) => os.kind(),
                 _ => io::ErrorKind::Other,
@@ -264,6 +349,24 @@ fn describe_os(e: &io::Error) -> String {
             format!("{lowered} (os error {n})")
         }
         None => e.to_string(),
+    }
+}
+
+/// "frame too large: 300 bytes, over the limit of 255".
+fn describe_too_large(limit: u64, declared: Option<u64>) -> String {
+    match declared {
+        Some(n) => format!("frame too large: {n} bytes, over the limit of {limit}"),
+        None => format!("frame too large: no delimiter within the limit of {limit} bytes"),
+    }
+}
+
+/// "connection closed mid-frame: 6 of 9 bytes received".
+fn describe_incomplete(expected: Option<u64>, received: u64) -> String {
+    match expected {
+        Some(n) => format!("connection closed mid-frame: {received} of {n} bytes received"),
+        None => {
+            format!("connection closed mid-frame: {received} bytes of an unfinished frame received")
+        }
     }
 }
 

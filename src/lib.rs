@@ -30,7 +30,10 @@
 pub mod addr;
 mod create;
 pub mod error;
+pub mod ffi;
+pub mod framing;
 pub mod resolve;
+pub mod server;
 mod socket;
 mod sys;
 mod timeout;

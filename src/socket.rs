@@ -331,13 +331,9 @@ impl Socket {
         self.io("sendto", Interest::Write, |s| {
             s.send_to_with_flags(buf, &sa, flags | libc::MSG_NOSIGNAL)
         })
-        .map_err(|e| {
-            if e.target().is_none() {
-                e.with_target(addr)
-            } else {
-                e
-            }
-        })
+        // Name the destination, not the socket's own address that the
+        // generic error path attaches.
+        .map_err(|e| e.with_target(addr))
     }
 
     /// One attempt at [`Socket::recv`] that never waits, whatever the mode:
@@ -374,13 +370,9 @@ impl Socket {
         self.once("sendto", |s| {
             s.send_to_with_flags(buf, &sa, flags | libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT)
         })
-        .map_err(|e| {
-            if e.target().is_none() {
-                e.with_target(addr)
-            } else {
-                e
-            }
-        })
+        // Name the destination, not the socket's own address that the
+        // generic error path attaches.
+        .map_err(|e| e.with_target(addr))
     }
 
     /// Waits until the socket is readable (`Interest::Read`) or writable,
@@ -589,9 +581,25 @@ impl Socket {
     }
 
     /// The sender of a datagram; an unbound Unix sender has no address.
+    ///
+    /// On a connected stream socket the kernel reports no sender at all
+    /// (CPython gives `None`); the bytes are already received by then, so
+    /// this must not fail: it answers the peer's address, or the family's
+    /// unspecified address (`0.0.0.0:0`, `[::]:0`) if the peer is gone.
     fn sender_address(&self, sa: &socket2::SockAddr) -> Result<Address> {
-        if sa.len() == 0 && self.family == libc::AF_UNIX {
-            return Ok(Address::Unix(crate::addr::UnixAddr::Unnamed));
+        if sa.len() == 0 {
+            if self.family == libc::AF_UNIX {
+                return Ok(Address::Unix(crate::addr::UnixAddr::Unnamed));
+            }
+            if let Ok(peer) = self.peer_addr() {
+                return Ok(peer);
+            }
+            let any = if self.family == libc::AF_INET6 {
+                std::net::Ipv6Addr::UNSPECIFIED.into()
+            } else {
+                std::net::Ipv4Addr::UNSPECIFIED.into()
+            };
+            return Ok(Address::ip(std::net::SocketAddr::new(any, 0)));
         }
         Address::from_sockaddr(sa)
     }

@@ -1,0 +1,1 @@
+//! The C ABI of ferrosock (work in progress).

@@ -1,0 +1,259 @@
+//! The datagram server engine: UDP and Unix datagram request/reply, and a
+//! failing handler.
+
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use ferrosock::server::{Datagram, HandlerResult, Hooks, Mode, Overflow, Server, ServerHandle};
+use ferrosock::{Address, Family, Result, SockType, Socket, Timeout, UnixAddr};
+
+const PATIENCE: Duration = Duration::from_secs(5);
+
+struct Running {
+    server: Arc<Server>,
+    handle: ServerHandle,
+    thread: Option<JoinHandle<Result<()>>>,
+}
+
+impl Running {
+    fn start(server: Server) -> Running {
+        let server = Arc::new(server);
+        let handle = server.handle();
+        let looping = Arc::clone(&server);
+        let thread = thread::spawn(move || looping.serve_forever());
+        Running {
+            server,
+            handle,
+            thread: Some(thread),
+        }
+    }
+
+    fn addr(&self) -> Address {
+        self.server.local_addr().clone()
+    }
+
+    fn stop(mut self) {
+        self.handle.shutdown();
+        let result = self.thread.take().unwrap().join().expect("loop thread");
+        result.expect("serve_forever failed");
+        self.server.close();
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(t) = self.thread.take() {
+            self.handle.shutdown();
+            let _ = t.join();
+        }
+    }
+}
+
+#[derive(Default, Clone)]
+struct Recorder(Arc<Mutex<Vec<String>>>);
+
+impl Recorder {
+    fn wait_for(&self, needle: &str) -> String {
+        let start = Instant::now();
+        loop {
+            if let Some(l) = self.0.lock().unwrap().iter().find(|l| l.contains(needle)) {
+                return l.clone();
+            }
+            assert!(start.elapsed() < PATIENCE, "no log line with {needle:?}");
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Hooks for Recorder {
+    fn log(&self, line: &str) {
+        self.0.lock().unwrap().push(line.to_string());
+    }
+}
+
+/// The seeds' UDP server: answer each datagram upper-cased.
+fn shout(d: &Datagram) -> HandlerResult {
+    d.reply(&d.data().to_ascii_uppercase())?;
+    Ok(())
+}
+
+fn client(family: Family) -> Socket {
+    let s = Socket::new(family, SockType::Datagram).unwrap();
+    s.set_timeout(Timeout::After(PATIENCE)).unwrap();
+    s
+}
+
+fn ask(sock: &Socket, to: &Address, msg: &str) -> (String, Address) {
+    sock.send_to(msg.as_bytes(), 0, to).unwrap();
+    let mut buf = [0u8; 1024];
+    let (n, from) = sock.recv_from(&mut buf, 0).unwrap();
+    (String::from_utf8_lossy(&buf[..n]).into_owned(), from)
+}
+
+fn temp_path(tag: &str) -> std::path::PathBuf {
+    let p = std::env::temp_dir().join(format!("fsock-udp-{tag}-{}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&p);
+    p
+}
+
+#[test]
+fn udp_request_gets_a_reply_from_the_server_address() {
+    let running = Running::start(
+        Server::builder()
+            .udp("127.0.0.1:0")
+            .build_datagram(shout)
+            .unwrap(),
+    );
+    let addr = running.addr();
+    assert_ne!(addr.port(), Some(0), "port 0 is read back");
+    let a = client(Family::Inet);
+    let b = client(Family::Inet);
+    let (reply, from) = ask(&a, &addr, "qq from a");
+    assert_eq!(reply, "QQ FROM A");
+    assert_eq!(from, addr);
+    assert_eq!(ask(&b, &addr, "from b").0, "FROM B");
+    assert_eq!(ask(&a, &addr, "a again").0, "A AGAIN");
+    running.stop();
+}
+
+#[test]
+fn udp_in_every_mode_answers_many_datagrams() {
+    for mode in [
+        Mode::Sequential,
+        Mode::ThreadPerConnection,
+        Mode::Pool { threads: 2 },
+    ] {
+        let running = Running::start(
+            Server::builder()
+                .bind("127.0.0.1:0")
+                .mode(mode)
+                .build_datagram(shout)
+                .unwrap(),
+        );
+        let c = client(Family::Inet);
+        for i in 0..10 {
+            assert_eq!(
+                ask(&c, &running.addr(), &format!("m{i}")).0,
+                format!("M{i}")
+            );
+        }
+        running.stop();
+    }
+}
+
+#[test]
+fn a_failing_datagram_handler_is_logged_and_the_server_keeps_serving() {
+    let log = Recorder::default();
+    let running = Running::start(
+        Server::builder()
+            .udp("127.0.0.1:0")
+            .hooks(log.clone())
+            .build_datagram(|d: &Datagram| -> HandlerResult {
+                match d.data() {
+                    b"fail" => Err("no thanks".into()),
+                    b"panic" => panic!("datagram panic"),
+                    _ => shout(d),
+                }
+            })
+            .unwrap(),
+    );
+    let c = client(Family::Inet);
+    c.send_to(b"fail", 0, &running.addr()).unwrap();
+    c.send_to(b"panic", 0, &running.addr()).unwrap();
+    log.wait_for("no thanks");
+    log.wait_for("datagram panic");
+    assert_eq!(ask(&c, &running.addr(), "ok").0, "OK");
+    running.stop();
+}
+
+#[test]
+fn a_unix_datagram_server_replies_to_a_bound_client() {
+    let server_path = temp_path("srv");
+    let client_path = temp_path("cli");
+    let running = Running::start(
+        Server::builder()
+            .unix(&server_path)
+            .build_datagram(shout)
+            .unwrap(),
+    );
+    let c = client(Family::Unix);
+    c.bind(&Address::unix(&client_path)).unwrap();
+    let (reply, from) = ask(&c, &Address::unix(&server_path), "over a unix datagram");
+    assert_eq!(reply, "OVER A UNIX DATAGRAM");
+    assert_eq!(from, Address::unix(&server_path));
+    running.stop();
+    assert!(!server_path.exists(), "close removes the socket file");
+    let _ = std::fs::remove_file(&client_path);
+}
+
+#[test]
+fn replying_to_an_unbound_unix_sender_is_a_clear_error() {
+    let server_path = temp_path("unbound");
+    let log = Recorder::default();
+    let running = Running::start(
+        Server::builder()
+            .unix(&server_path)
+            .hooks(log.clone())
+            .build_datagram(|d: &Datagram| -> HandlerResult {
+                assert_eq!(d.peer(), &Address::Unix(UnixAddr::Unnamed));
+                shout(d)
+            })
+            .unwrap(),
+    );
+    let c = client(Family::Unix);
+    c.send_to(b"who am i", 0, &Address::unix(&server_path))
+        .unwrap();
+    let line = log.wait_for("not bound to a path");
+    assert!(line.contains("unix:(unnamed)"), "{line}");
+    running.stop();
+}
+
+#[test]
+fn max_connections_with_refuse_drops_extra_datagrams_and_logs_it() {
+    let log = Recorder::default();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let release_rx = Mutex::new(release_rx);
+    let running = Running::start(
+        Server::builder()
+            .udp("127.0.0.1:0")
+            .max_connections(1, Overflow::Refuse)
+            .hooks(log.clone())
+            .build_datagram(move |d: &Datagram| -> HandlerResult {
+                if d.data() == b"hold" {
+                    // Stay busy until the test lets go (bounded).
+                    let _ = release_rx
+                        .lock()
+                        .unwrap()
+                        .recv_timeout(Duration::from_secs(5));
+                }
+                shout(d)
+            })
+            .unwrap(),
+    );
+    let c = client(Family::Inet);
+    c.send_to(b"hold", 0, &running.addr()).unwrap();
+    // Wait until the first datagram is being handled, then send another.
+    let start = Instant::now();
+    while running.server.handler_threads() == 0 {
+        assert!(start.elapsed() < PATIENCE);
+        thread::sleep(Duration::from_millis(5));
+    }
+    c.send_to(b"extra", 0, &running.addr()).unwrap();
+    let line = log.wait_for("dropped datagram");
+    assert!(line.contains("max_connections = 1"), "{line}");
+    release_tx.send(()).unwrap();
+    let mut buf = [0u8; 16];
+    let (n, _) = c.recv_from(&mut buf, 0).unwrap();
+    assert_eq!(&buf[..n], b"HOLD");
+    running.stop();
+}
+
+#[test]
+fn a_stream_handler_on_a_udp_endpoint_is_refused() {
+    let err = Server::builder()
+        .udp("127.0.0.1:0")
+        .build(|_: &mut ferrosock::server::Connection| -> HandlerResult { Ok(()) })
+        .unwrap_err();
+    assert!(err.to_string().contains("build_datagram"), "{err}");
+}
