@@ -51,7 +51,7 @@ fn connect_one(
 }
 
 /// How [`create_server`] sets up its listening socket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ServerOptions {
     /// The `listen` backlog (`None`: [`DEFAULT_BACKLOG`]).
     pub backlog: Option<i32>,
@@ -59,16 +59,6 @@ pub struct ServerOptions {
     pub reuse_port: bool,
     /// On an IPv6 address, accept IPv4 connections too (`IPV6_V6ONLY` off).
     pub dualstack_ipv6: bool,
-}
-
-impl Default for ServerOptions {
-    fn default() -> ServerOptions {
-        ServerOptions {
-            backlog: None,
-            reuse_port: false,
-            dualstack_ipv6: false,
-        }
-    }
 }
 
 /// A listening TCP (or Unix stream) socket bound to `addr`.

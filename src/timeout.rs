@@ -29,7 +29,7 @@ impl Timeout {
     pub fn from_secs_f64(secs: Option<f64>) -> Option<Timeout> {
         match secs {
             None => Some(Timeout::Blocking),
-            Some(s) if s == 0.0 => Some(Timeout::NonBlocking),
+            Some(0.0) => Some(Timeout::NonBlocking),
             Some(s) if s > 0.0 && s.is_finite() => {
                 Duration::try_from_secs_f64(s).ok().map(Timeout::After)
             }

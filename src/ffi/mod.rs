@@ -1,1 +1,90 @@
-//! The C ABI of ferrosock (work in progress).
+//! The C ABI of ferrosock: `libferrosock.so` / `libferrosock.a` and the
+//! header `include/ferrosock.h`, which cbindgen generates from this module
+//! (`cbindgen --quiet --output include/ferrosock.h`).
+//!
+//! This module only converts: C types into the core's and back, the core's
+//! [`Error`](crate::Error) into a result code and a message, and ownership
+//! across the boundary. The rules every function keeps are written down in
+//! `src/ffi/README.md` ("C API conventions"); in short, every fallible
+//! function returns an [`fsock_result`], writes its out-parameters only on
+//! success, checks every pointer, and runs behind a panic boundary.
+//!
+//! The parts, one idea each:
+//! - `result`: the result codes, the panic boundary;
+//! - `ptr`: checked conversion of the pointers C passes;
+//! - `error`: the last error of each handle and of each thread;
+//! - `addr`: address text in and out;
+//! - `socket`: the handle and its life (new, close, detach, dup, free);
+//! - `conn`: bind, listen, accept, connect, shutdown, addresses;
+//! - `io`: send and receive;
+//! - `options`: timeouts and socket options;
+//! - `create`: create_connection, create_server, socketpair, the default
+//!   timeout.
+
+use std::ffi::c_char;
+
+// The header follows the order of these declarations (blank lines keep
+// rustfmt from sorting them).
+mod result;
+
+mod error;
+
+mod socket;
+
+mod conn;
+
+mod io;
+
+mod options;
+
+mod create;
+
+mod addr;
+mod ptr;
+
+pub use conn::*;
+pub use create::*;
+pub use error::*;
+pub use io::*;
+pub use options::*;
+pub use result::{fsock_result, fsock_result_name};
+pub use socket::*;
+
+/// The major version of ferrosock (the 0 of 0.1.0) that this header
+/// declares, for `#if` checks; `fsock_version()` gives the version of the
+/// library actually loaded.
+pub const FSOCK_VERSION_MAJOR: u32 = 0;
+/// The minor version of ferrosock (the 1 of 0.1.0).
+pub const FSOCK_VERSION_MINOR: u32 = 1;
+/// The patch version of ferrosock (the last 0 of 0.1.0).
+pub const FSOCK_VERSION_PATCH: u32 = 0;
+
+// cbindgen can only copy literals, so the numbers above are written out;
+// these checks fail the build if they ever disagree with Cargo.toml.
+const _: () = assert!(
+    FSOCK_VERSION_MAJOR == decimal(env!("CARGO_PKG_VERSION_MAJOR"))
+        && FSOCK_VERSION_MINOR == decimal(env!("CARGO_PKG_VERSION_MINOR"))
+        && FSOCK_VERSION_PATCH == decimal(env!("CARGO_PKG_VERSION_PATCH")),
+    "update FSOCK_VERSION_* in src/ffi/mod.rs to the crate version, then regenerate the header"
+);
+
+/// The value of a string of decimal digits, at compile time.
+const fn decimal(digits: &str) -> u32 {
+    let bytes = digits.as_bytes();
+    let mut value = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        value = value * 10 + (bytes[i] - b'0') as u32;
+        i += 1;
+    }
+    value
+}
+
+/// The version of the loaded library, `"MAJOR.MINOR.PATCH"`.
+///
+/// The string is static: never free it; it lives as long as the program.
+#[no_mangle]
+pub extern "C" fn fsock_version() -> *const c_char {
+    const TEXT: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
+    result::guard_value(TEXT.as_ptr().cast(), || TEXT.as_ptr().cast())
+}

@@ -1,0 +1,129 @@
+//! Checked conversion of the pointers C hands in.
+//!
+//! Each helper turns NULL into a [`Failure`] that names the argument, so no
+//! export dereferences a NULL pointer. What cannot be checked (that a
+//! non-NULL pointer points to what its type says, for as long as the call
+//! runs) is the caller's promise, written in each export's `# Safety`
+//! section; every helper is `unsafe` for that reason.
+
+use std::ffi::{c_char, CStr};
+use std::ptr::NonNull;
+
+use super::result::{Failure, Outcome};
+use super::socket::fsock_socket;
+
+/// The handle behind `s`.
+///
+/// # Safety
+/// `s` must be NULL or point to a handle made by this library
+/// (`Box::into_raw`) that has not been freed, and stay so during the call.
+pub(crate) unsafe fn handle<'a>(
+    op: &'static str,
+    s: *const fsock_socket,
+) -> Outcome<&'a fsock_socket> {
+    // SAFETY: non-NULL `s` is a live handle, by the caller's promise; every
+    // operation on it needs only a shared reference.
+    unsafe { s.as_ref() }.ok_or_else(|| Failure::null(op, "s"))
+}
+
+/// A NUL-terminated UTF-8 string argument.
+///
+/// # Safety
+/// `p` must be NULL or point to a NUL-terminated string that stays valid
+/// and unchanged during the call.
+pub(crate) unsafe fn text<'a>(op: &'static str, name: &str, p: *const c_char) -> Outcome<&'a str> {
+    if p.is_null() {
+        return Err(Failure::null(op, name));
+    }
+    // SAFETY: `p` is non-NULL and NUL-terminated, by the caller's promise.
+    let bytes = unsafe { CStr::from_ptr(p) };
+    bytes
+        .to_str()
+        .map_err(|_| Failure::invalid(op, format!("`{name}` is not valid UTF-8")))
+}
+
+/// A read-only byte buffer argument of `len` bytes.
+///
+/// # Safety
+/// `p` must be NULL or valid for reads of `len` bytes during the call.
+pub(crate) unsafe fn bytes<'a>(
+    op: &'static str,
+    name: &str,
+    p: *const u8,
+    len: usize,
+) -> Outcome<&'a [u8]> {
+    if p.is_null() {
+        return Err(Failure::null(op, name));
+    }
+    // SAFETY: non-NULL and valid for `len` bytes, by the caller's promise.
+    Ok(unsafe { std::slice::from_raw_parts(p, len) })
+}
+
+/// A writable byte buffer argument of `len` bytes.
+///
+/// The memory may be uninitialised: the core only ever hands it to the
+/// kernel to write into and reads back no more than the kernel wrote.
+///
+/// # Safety
+/// `p` must be NULL or valid for writes of `len` bytes during the call, and
+/// not used by anything else meanwhile.
+pub(crate) unsafe fn bytes_mut<'a>(
+    op: &'static str,
+    name: &str,
+    p: *mut u8,
+    len: usize,
+) -> Outcome<&'a mut [u8]> {
+    if p.is_null() {
+        return Err(Failure::null(op, name));
+    }
+    // SAFETY: non-NULL, valid for `len` bytes and exclusively ours during
+    // the call, by the caller's promise.
+    Ok(unsafe { std::slice::from_raw_parts_mut(p, len) })
+}
+
+/// An optional text buffer (`char *buf, size_t len`): `None` when `p` is
+/// NULL, which the caller uses to say "not wanted".
+///
+/// # Safety
+/// As [`bytes_mut`], for `len` bytes.
+pub(crate) unsafe fn text_buf<'a>(p: *mut c_char, len: usize) -> Option<&'a mut [u8]> {
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: non-NULL, valid for `len` bytes and exclusively ours during
+    // the call, by the caller's promise.
+    Some(unsafe { std::slice::from_raw_parts_mut(p.cast::<u8>(), len) })
+}
+
+/// A checked, non-NULL out-parameter. Writing consumes it, so each is
+/// written at most once, and exports write them only once everything else
+/// has succeeded.
+pub(crate) struct Out<T>(NonNull<T>);
+
+impl<T> Out<T> {
+    /// Checks the out-parameter `name`.
+    ///
+    /// # Safety
+    /// `p` must be NULL or valid for a write of a `T` (aligned) during the
+    /// call.
+    pub(crate) unsafe fn new(op: &'static str, name: &str, p: *mut T) -> Outcome<Out<T>> {
+        NonNull::new(p)
+            .map(Out)
+            .ok_or_else(|| Failure::null(op, name))
+    }
+
+    /// Like [`Out::new`], but NULL means "not wanted".
+    ///
+    /// # Safety
+    /// As [`Out::new`].
+    pub(crate) unsafe fn optional(p: *mut T) -> Option<Out<T>> {
+        NonNull::new(p).map(Out)
+    }
+
+    /// Writes the value (without reading or dropping what was there).
+    pub(crate) fn write(self, value: T) {
+        // SAFETY: `Out::new`'s caller promised the pointer is valid for a
+        // write of a `T` during the call, which is still running.
+        unsafe { self.0.as_ptr().write(value) }
+    }
+}
