@@ -28,6 +28,7 @@
 #![warn(unsafe_op_in_unsafe_fn)]
 
 pub mod addr;
+pub mod chat;
 mod create;
 pub mod error;
 pub mod ffi;
