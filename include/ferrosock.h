@@ -5,14 +5,17 @@
  *  - Every fallible function returns an fsock_result: FSOCK_OK (0) or an
  *    FSOCK_ERR_* code. fsock_result_name() names a code.
  *  - Outputs go through out-parameters (out_*), written only on success.
- *  - Handles are opaque: every fsock_socket made by a function is owned by
- *    the caller and released with fsock_socket_free(); free(NULL) is a no-op.
+ *  - Handles are opaque: every fsock_socket, fsock_server and fsock_framed
+ *    made by a function is owned by the caller and released with its
+ *    _free() (fsock_socket_free, ...); _free(NULL) is a no-op. What a
+ *    callback is given is only lent to it for the call.
  *  - The handle comes first; functions that do not change it take it const.
  *  - Every pointer is checked: NULL gives FSOCK_ERR_INVALID_ARGUMENT, never
  *    a crash (unless a function says that NULL is allowed).
  *  - After a failure, fsock_socket_errmsg(s) / fsock_socket_errno(s) tell what
- *    went wrong on that handle, fsock_last_error_message() / fsock_last_errno()
- *    on the calling thread; errno is set too.
+ *    went wrong on that handle (fsock_server_errmsg, fsock_framed_errmsg
+ *    likewise), fsock_last_error_message() / fsock_last_errno() on the
+ *    calling thread; errno is set too.
  *  - No Rust panic crosses into C: it becomes FSOCK_ERR_PANIC.
  *  - Each declaration below says who owns what and how long returned
  *    pointers stay valid.
@@ -216,6 +219,90 @@
 #define FSOCK_IPV6_V6ONLY IPV6_V6ONLY
 
 /**
+ * `fsock_server_config.mode`: one request at a time, on the thread that
+ * calls `fsock_server_serve`; a slow client holds up the others.
+ */
+#define FSOCK_SERVER_SEQUENTIAL 0
+
+/**
+ * `fsock_server_config.mode`: a new thread for each connection (or
+ * datagram), ended when its callback returns. The default.
+ */
+#define FSOCK_SERVER_THREAD_PER_CONNECTION 1
+
+/**
+ * `fsock_server_config.mode`: at most `pool_threads` threads; requests
+ * that arrive while all are busy wait in a queue.
+ */
+#define FSOCK_SERVER_POOL 2
+
+/**
+ * `fsock_server_config.overflow`: at `max_connections`, stop accepting
+ * until a request finishes; new clients wait in the listen backlog. The
+ * default.
+ */
+#define FSOCK_SERVER_WAIT 0
+
+/**
+ * `fsock_server_config.overflow`: at `max_connections`, accept a new
+ * connection and close it at once (a datagram is dropped), logging one
+ * line through `on_error`.
+ */
+#define FSOCK_SERVER_REFUSE 1
+
+/**
+ * `fsock_server_config.reuse_address`: the default, `SO_REUSEADDR` on for
+ * stream servers and off for datagram servers.
+ */
+#define FSOCK_SERVER_REUSE_DEFAULT -1
+
+/**
+ * `fsock_codec_config.kind`: a fixed-width length header, then the body
+ * (`struct.pack('>I', len(body)) + body` in Python).
+ */
+#define FSOCK_CODEC_LENGTH_PREFIXED 1
+
+/**
+ * `fsock_codec_config.kind`: the body, then a delimiter such as `"\n"`
+ * (`json.dumps(msg) + "\n"`).
+ */
+#define FSOCK_CODEC_DELIMITED 2
+
+/**
+ * `fsock_codec_config.endian`: most significant byte first (network
+ * order, Python's `>`). The default.
+ */
+#define FSOCK_ENDIAN_BIG 0
+
+/**
+ * `fsock_codec_config.endian`: least significant byte first (Python's
+ * `<`).
+ */
+#define FSOCK_ENDIAN_LITTLE 1
+
+/**
+ * `fsock_codec_config.length_counts`: the header's number counts the body
+ * only. The default.
+ */
+#define FSOCK_LENGTH_COUNTS_BODY 0
+
+/**
+ * `fsock_codec_config.length_counts`: the header's number counts the
+ * header and the body together.
+ */
+#define FSOCK_LENGTH_COUNTS_HEADER_AND_BODY 1
+
+/**
+ * The default `max_frame_size` of a length-prefixed codec: 8 MiB.
+ */
+#define FSOCK_DEFAULT_MAX_FRAME_SIZE ((8 * 1024) * 1024)
+
+/**
+ * The default `max_frame_size` of a delimited codec: 64 KiB.
+ */
+#define FSOCK_DEFAULT_MAX_LINE_SIZE (64 * 1024)
+
+/**
  * What a call did: `FSOCK_OK` (0) or why it failed.
  *
  * An `int`-sized C enum. Codes are grouped by where the problem lies: 1xx
@@ -258,6 +345,13 @@ typedef enum {
      */
     FSOCK_ERR_INTERRUPTED = 203,
     /**
+     * The peer closed the stream cleanly between two frames: there are no
+     * more frames to receive (`fsock_framed_recv`). Not a failure of the
+     * data; closing in the middle of a frame is
+     * `FSOCK_ERR_INCOMPLETE_FRAME` instead.
+     */
+    FSOCK_ERR_EOF = 204,
+    /**
      * The operating system refused the call; the error number is
      * available from `fsock_socket_errno` / `fsock_last_errno` (and in
      * `errno`).
@@ -268,17 +362,56 @@ typedef enum {
      */
     FSOCK_ERR_RESOLVE = 301,
     /**
-     * Received data broke the message framing: a frame too large, a
-     * malformed header, a frame cut short by the peer, or content that is
-     * not a valid message. The message says which.
+     * A whole frame arrived, but its content is not a valid message. Every
+     * 4xx code is a framing problem (`code / 100 == 4`); this one is also
+     * given for any such problem that has no code of its own.
      */
     FSOCK_ERR_PROTOCOL = 400,
+    /**
+     * A frame is larger than the codec's `max_frame_size`: a received
+     * header declares more (caught before anything is allocated for it), a
+     * received line runs past the limit without its delimiter, or a frame
+     * to send is too long.
+     */
+    FSOCK_ERR_FRAME_TOO_LARGE = 401,
+    /**
+     * A received length header cannot be right: it counts itself, yet
+     * declares fewer bytes than its own width.
+     */
+    FSOCK_ERR_MALFORMED_HEADER = 402,
+    /**
+     * The peer closed the stream in the middle of a frame.
+     */
+    FSOCK_ERR_INCOMPLETE_FRAME = 403,
     /**
      * A bug in ferrosock: a Rust panic was caught at the boundary. The
      * message says where; please report it.
      */
     FSOCK_ERR_PANIC = 900,
 } fsock_result;
+
+/**
+ * A stream socket that sends and receives whole frames, with its own
+ * last error.
+ *
+ * Opaque: made by `fsock_framed_new`, released by `fsock_framed_free`. It
+ * borrows its socket, which must outlive it.
+ */
+typedef struct fsock_framed fsock_framed;
+
+/**
+ * The way back to the sender of one datagram, valid during an
+ * `on_datagram` call only. Opaque; never freed by the caller.
+ */
+typedef struct fsock_reply fsock_reply;
+
+/**
+ * A server (TCP, UDP or Unix) on ferrosock's engine: a bound socket, the
+ * callbacks, and the loop that feeds one to the other.
+ *
+ * Opaque: made by `fsock_server_new`, released by `fsock_server_free`.
+ */
+typedef struct fsock_server fsock_server;
 
 /**
  * A socket (套接字): TCP, UDP or Unix, with its last error.
@@ -291,6 +424,186 @@ typedef enum {
  * its `fsock_socket_free`.
  */
 typedef struct fsock_socket fsock_socket;
+
+/**
+ * How a server listens and runs its callbacks. Fill one with
+ * `fsock_server_config_init`, then set the fields that differ; the server
+ * reads it only during `fsock_server_new` and keeps no pointer into it.
+ */
+typedef struct {
+    /**
+     * Where to listen, as text: `"127.0.0.1:8888"`, `"[::1]:0"` (port 0:
+     * the system picks; read it back with `fsock_server_local_addr`),
+     * `"localhost:8888"`, `"unix:/tmp/app.sock"` (the file must not exist;
+     * the server removes it when freed). Required: NULL is refused.
+     */
+    const char *address;
+    /**
+     * `FSOCK_SOCK_STREAM` (TCP or Unix stream; the default) with
+     * `on_connection`, or `FSOCK_SOCK_DGRAM` (UDP or Unix datagram) with
+     * `on_datagram`.
+     */
+    int socktype;
+    /**
+     * `FSOCK_SERVER_SEQUENTIAL`, `FSOCK_SERVER_THREAD_PER_CONNECTION` (the
+     * default) or `FSOCK_SERVER_POOL`.
+     */
+    int mode;
+    /**
+     * With `FSOCK_SERVER_POOL`: how many threads at most (at least 1).
+     * Ignored otherwise. Default 4.
+     */
+    size_t pool_threads;
+    /**
+     * Serve at most this many requests at once (connections from accept to
+     * close, or datagrams being handled, queued ones included); 0, the
+     * default, means no limit.
+     */
+    size_t max_connections;
+    /**
+     * What happens past `max_connections`: `FSOCK_SERVER_WAIT` (the
+     * default) or `FSOCK_SERVER_REFUSE`.
+     */
+    int overflow;
+    /**
+     * The timeout of every accepted connection, in seconds: a receive or
+     * send on it that waits longer fails with `FSOCK_ERR_TIMEOUT`, so a
+     * silent client cannot hold a thread for ever. `FSOCK_TIMEOUT_BLOCKING`
+     * (the default) means none. Datagram servers ignore it.
+     */
+    double idle_timeout;
+    /**
+     * Whether `fsock_server_free` waits for running callbacks to finish.
+     * Default true. See `fsock_server_free` for what false means.
+     */
+    bool block_on_close;
+    /**
+     * `SO_REUSEADDR` before bind: 1 on, 0 off, or
+     * `FSOCK_SERVER_REUSE_DEFAULT` (-1, the default: on for stream servers,
+     * off for datagram servers).
+     */
+    int reuse_address;
+    /**
+     * The listen backlog; 0 or less means the default, 128.
+     */
+    int backlog;
+    /**
+     * The largest datagram a datagram server reads; the rest of a longer
+     * one is lost. 0 means the default, 8192.
+     */
+    size_t max_datagram;
+} fsock_server_config;
+
+/**
+ * Called for each connection of a stream server, on the thread the mode
+ * says, while the connection is open.
+ *
+ * `conn` is the connection, **borrowed** for the duration of the call:
+ * use it with any `fsock_socket_*` function, but do not free it; when the
+ * callback returns, the server shuts it down and closes it. (It is a
+ * duplicate of the accepted socket's descriptor, so `fsock_socket_close`
+ * or `fsock_socket_detach` on it do not end the connection early; the
+ * connection never outlives the callback.) It starts with the server's
+ * `idle_timeout`. `peer` is the client's address as text, valid during
+ * the call.
+ *
+ * Return 0 when all went well; any other value is an error: it is logged
+ * (`on_error`, or stderr) with the client's address, and the server goes
+ * on serving.
+ */
+typedef int (*fsock_connection_cb)(void *userdata, fsock_socket *conn, const char *peer);
+
+/**
+ * Called for each datagram of a datagram server: `data` (`len` bytes,
+ * never NULL) and `peer`, the sender's address as text, are valid during
+ * the call only. Answer with `fsock_reply_send(reply, ...)`; `reply` too is
+ * valid during the call only. Return 0, or non-zero for an error to log,
+ * as for `fsock_connection_cb`.
+ */
+typedef int (*fsock_datagram_cb)(void *userdata,
+                                 const uint8_t *data,
+                                 size_t len,
+                                 const char *peer,
+                                 fsock_reply *reply);
+
+/**
+ * Receives each line the server logs: a callback's non-zero return
+ * (`"error while serving 127.0.0.1:50312: on_connection returned 1"`), a
+ * refused connection, an `accept` that failed. `message` is valid during
+ * the call only. Called from the server's threads, possibly several at
+ * once.
+ */
+typedef void (*fsock_error_cb)(void *userdata, const char *message);
+
+/**
+ * The callbacks of a server; each receives the `userdata` given to
+ * `fsock_server_new` first. Copied by `fsock_server_new`.
+ */
+typedef struct {
+    /**
+     * Required for a stream server; ignored by a datagram server.
+     */
+    fsock_connection_cb on_connection;
+    /**
+     * Required for a datagram server; ignored by a stream server.
+     */
+    fsock_datagram_cb on_datagram;
+    /**
+     * Optional (NULL: lines go to stderr, prefixed `ferrosock server: `).
+     */
+    fsock_error_cb on_error;
+} fsock_server_callbacks;
+
+/**
+ * How frames are marked in the byte stream. Fill one with
+ * `fsock_codec_config_init`, then change what differs; it is read only by
+ * `fsock_framed_new`, which copies what it needs (the delimiter too).
+ */
+typedef struct {
+    /**
+     * `FSOCK_CODEC_LENGTH_PREFIXED` or `FSOCK_CODEC_DELIMITED`.
+     */
+    int kind;
+    /**
+     * The largest frame body, in bytes, sent or accepted. A received header
+     * that declares more fails with `FSOCK_ERR_FRAME_TOO_LARGE` before
+     * anything is allocated for it, and a line that runs past it without
+     * its delimiter fails the same way, so this bounds the memory a peer
+     * can make the library use. Default `FSOCK_DEFAULT_MAX_FRAME_SIZE` or
+     * `FSOCK_DEFAULT_MAX_LINE_SIZE`.
+     */
+    size_t max_frame_size;
+    /**
+     * Length-prefixed: the header's width in bytes, 1, 2, 4 (the default)
+     * or 8.
+     */
+    int header_width;
+    /**
+     * Length-prefixed: `FSOCK_ENDIAN_BIG` (the default) or
+     * `FSOCK_ENDIAN_LITTLE`.
+     */
+    int endian;
+    /**
+     * Length-prefixed: `FSOCK_LENGTH_COUNTS_BODY` (the default) or
+     * `FSOCK_LENGTH_COUNTS_HEADER_AND_BODY`.
+     */
+    int length_counts;
+    /**
+     * Delimited: the delimiter's bytes (at least one); the default is a
+     * static `"\n"`.
+     */
+    const uint8_t *delimiter;
+    /**
+     * Delimited: how many bytes `delimiter` has.
+     */
+    size_t delimiter_len;
+    /**
+     * Delimited: remove one `'\r'` just before the delimiter, so that
+     * `"hi\r\n"` and `"hi\n"` both give `"hi"` (lines from telnet). Frames
+     * ending in `'\r'` then cannot be sent. Default false.
+     */
+    bool strip_cr;
+} fsock_codec_config;
 
 #ifdef __cplusplus
 extern "C" {
@@ -767,6 +1080,310 @@ fsock_result fsock_set_default_timeout(double seconds);
  * `out_seconds` must be NULL or writable.
  */
 fsock_result fsock_get_default_timeout(double *out_seconds);
+
+/**
+ * Fills `*out_config` with the defaults: a stream server, a thread per
+ * connection, no connection limit (`FSOCK_SERVER_WAIT` when one is set),
+ * no idle timeout, `block_on_close` true, `SO_REUSEADDR` by socket type,
+ * the default backlog and datagram size, and `address` NULL — set it.
+ *
+ * # Safety
+ * `out_config` must be NULL or writable.
+ */
+fsock_result fsock_server_config_init(fsock_server_config *out_config);
+
+/**
+ * Binds a server as `config` says, with `callbacks`; it does not serve
+ * until `fsock_server_serve` (or `fsock_server_handle_request`).
+ *
+ * `config` and `callbacks` are read during this call only. `userdata` is
+ * passed, untouched, as the first argument of every callback; the library
+ * never frees it. Callbacks run on the server's threads (per the mode),
+ * several at once, so `userdata` must be safe to share between them, and
+ * must stay valid until `fsock_server_free` returns (with
+ * `block_on_close` false, until the last callback has returned).
+ *
+ * The socket type picks the callback: a stream server needs
+ * `on_connection`, a datagram server `on_datagram`. Fails with
+ * `FSOCK_ERR_INVALID_ARGUMENT` for a NULL or unknown setting (the message
+ * names the field), and with `FSOCK_ERR_IO` when the address cannot be
+ * bound (`EADDRINUSE`: "bind 127.0.0.1:8888: address already in use ...;
+ * set SO_REUSEADDR ..."). On failure read `fsock_last_error_message()`.
+ *
+ * On success `*out` receives the server, owned by the caller and released
+ * with `fsock_server_free`.
+ *
+ * # Safety
+ * `config`, `callbacks` must each be NULL or valid; `config->address` NULL
+ * or a NUL-terminated string; `out` NULL or writable; the callbacks must
+ * be safe to call from any thread with `userdata`.
+ */
+fsock_result fsock_server_new(const fsock_server_config *config,
+                              const fsock_server_callbacks *callbacks,
+                              void *userdata,
+                              fsock_server **out);
+
+/**
+ * The address the server is bound to, as text (`"127.0.0.1:50312"`: with
+ * port 0, the port the system picked), written with its NUL into `buf`.
+ * Exactly as `fsock_socket_local_addr`: `FSOCK_ERR_BUFFER_TOO_SMALL` leaves
+ * `buf` untouched, `*out_size` (when not NULL) receives the size needed,
+ * `buf` may be NULL when `len` is 0, `FSOCK_ADDRSTRLEN` always suffices.
+ * Safe to call from any thread, while the server serves.
+ *
+ * # Safety
+ * `server` must be NULL or a live server; `buf` NULL or writable for `len`
+ * bytes; `out_size` NULL or writable.
+ */
+fsock_result fsock_server_local_addr(const fsock_server *server,
+                                     char *buf,
+                                     size_t len,
+                                     size_t *out_size);
+
+/**
+ * Serves requests until `fsock_server_shutdown` is called, then returns
+ * `FSOCK_OK` (CPython's `serve_forever`). The calling thread runs the loop
+ * (and, in `FSOCK_SERVER_SEQUENTIAL` mode, the callbacks).
+ *
+ * The loop sleeps until a request or a shutdown arrives: it answers a
+ * shutdown at once, and costs nothing while idle. A callback's error, and
+ * a failed `accept` for one client, are logged and the server goes on.
+ * Fails if the socket itself breaks, or with `FSOCK_ERR_INVALID_ARGUMENT`
+ * when another thread is already serving this server. May be called again
+ * after it returns. If `fsock_server_shutdown` was called while no loop
+ * ran, this returns at once (the request was pending).
+ *
+ * # Safety
+ * `server` must be NULL or a live server, not freed before this returns.
+ */
+fsock_result fsock_server_serve(fsock_server *server);
+
+/**
+ * Waits for one request and deals with it (CPython's `handle_request`).
+ *
+ * `timeout` is in seconds: `FSOCK_TIMEOUT_BLOCKING` waits as long as it
+ * takes, `0.0` only takes a request already waiting. `*out_handled`
+ * receives true when a request came in (served, or refused by the limit),
+ * false when the timeout passed first or a shutdown was asked for. In the
+ * threaded modes the request goes to a thread and this returns without
+ * waiting for its callback.
+ *
+ * # Safety
+ * `server` must be NULL or a live server; `out_handled` NULL or writable.
+ */
+fsock_result fsock_server_handle_request(fsock_server *server, double timeout, bool *out_handled);
+
+/**
+ * Stops the server's loop (CPython's `shutdown`). Thread-safe.
+ *
+ * From any other thread: asks the loop to stop, wakes it, and returns
+ * once `fsock_server_serve` has stopped serving (it returns `FSOCK_OK`).
+ * Callbacks that are running are not interrupted; `fsock_server_free`
+ * waits for them (per `block_on_close`).
+ *
+ * From inside a callback (or the serving thread): only asks, and returns
+ * at once — the loop stops after the callback returns — so it cannot
+ * deadlock in any mode. When no loop is running, the request stays
+ * pending, and the next `fsock_server_serve` returns at once.
+ *
+ * # Safety
+ * `server` must be NULL or a live server.
+ */
+fsock_result fsock_server_shutdown(fsock_server *server);
+
+/**
+ * Closes and releases a server (CPython's `server_close`):
+ * stops accepting, closes its socket, removes the Unix socket file it
+ * created, and — with `block_on_close` (the default) — waits for every
+ * callback still running (and serves nothing queued); the memory is then
+ * all freed. With `block_on_close` false it does not wait: queued
+ * requests are closed unserved, and callbacks still running finish on
+ * their own threads, so their `userdata` must outlive them.
+ * `fsock_server_free(NULL)` does nothing.
+ *
+ * Call it after `fsock_server_serve` has returned (join the serving
+ * thread first), never from inside a callback. After it, `server` and the
+ * strings read from it (`fsock_server_errmsg`) are invalid.
+ *
+ * # Safety
+ * `server` must be NULL or a live server, which this call consumes; no
+ * other thread may be using it.
+ */
+void fsock_server_free(fsock_server *server);
+
+/**
+ * The message of the last call on `server` that failed, or `"no error"`;
+ * the same rules as `fsock_socket_errmsg` (never NULL, owned by the
+ * server, valid until its next failing call or `fsock_server_free`).
+ * Callback errors are not calls on the server: they go to `on_error`.
+ *
+ * # Safety
+ * `server` must be NULL or a live server.
+ */
+const char *fsock_server_errmsg(const fsock_server *server);
+
+/**
+ * The error number of the last call on `server` that failed (0 if none);
+ * see `fsock_socket_errno`. A NULL `server` gives `EINVAL`.
+ *
+ * # Safety
+ * `server` must be NULL or a live server.
+ */
+int fsock_server_errno(const fsock_server *server);
+
+/**
+ * Sends `len` bytes from `data` back to the sender of the datagram being
+ * handled, from the server's socket. Only valid inside the `on_datagram`
+ * call that received `reply`. `data` may be NULL when `len` is 0 (an
+ * empty datagram).
+ *
+ * The server's socket never waits: a full send buffer (rare for
+ * datagrams) gives `FSOCK_ERR_WOULD_BLOCK`. A Unix datagram sender that
+ * is not bound to a path cannot be answered (`FSOCK_ERR_INVALID_ARGUMENT`).
+ * Failures are recorded on the calling thread: read
+ * `fsock_last_error_message()`.
+ *
+ * # Safety
+ * `reply` must be NULL or the `reply` of a running `on_datagram` call;
+ * `data` NULL or readable for `len` bytes.
+ */
+fsock_result fsock_reply_send(fsock_reply *reply, const uint8_t *data, size_t len);
+
+/**
+ * Fills `*out_config` with the defaults of a codec `kind`:
+ * `FSOCK_CODEC_LENGTH_PREFIXED` gives a 4-byte big-endian header counting
+ * the body, frames up to 8 MiB (what Python writes with
+ * `struct.pack('>I', len(body)) + body`); `FSOCK_CODEC_DELIMITED` gives
+ * `"\n"`-terminated lines of up to 64 KiB, `'\r'` kept. Every field is
+ * written, so one config can be switched between kinds.
+ *
+ * # Safety
+ * `out_config` must be NULL or writable.
+ */
+fsock_result fsock_codec_config_init(int kind, fsock_codec_config *out_config);
+
+/**
+ * Frames the stream socket `s` with the codec `config` describes.
+ *
+ * The framed handle **borrows** `s`: it does not own, close or free it,
+ * and must be freed (`fsock_framed_free`) before `s` is. `s` stays usable:
+ * its timeout (`fsock_socket_set_timeout`) governs every wait of
+ * `fsock_framed_recv` and `fsock_framed_send`, and `fsock_socket_close` or
+ * `fsock_socket_shutdown` end the stream as usual. Do not also receive on
+ * `s` directly: bytes the framed handle has buffered would be skipped.
+ *
+ * `config` is read during this call only. Fails with
+ * `FSOCK_ERR_INVALID_ARGUMENT` for a socket that is not a stream socket or
+ * a setting that is unknown (the message names the field). On success
+ * `*out` receives the framed handle, owned by the caller.
+ *
+ * # Safety
+ * `s` must be NULL or a live handle that outlives the framed handle;
+ * `config` NULL or valid (its delimiter readable for `delimiter_len`
+ * bytes); `out` NULL or writable.
+ */
+fsock_result fsock_framed_new(fsock_socket *s,
+                              const fsock_codec_config *config,
+                              fsock_framed **out);
+
+/**
+ * Releases a framed handle and any bytes it buffered. The socket is not
+ * touched (it is only borrowed): close and free it separately, after this.
+ * `fsock_framed_free(NULL)` does nothing. No other thread may be using
+ * `f`; afterwards `f` and the strings read from it are invalid.
+ *
+ * # Safety
+ * `f` must be NULL or a live framed handle, which this call consumes.
+ */
+void fsock_framed_free(fsock_framed *f);
+
+/**
+ * Sends one frame: the header (or delimiter) and the `len` bytes of
+ * `data`, in one `sendall`. `data` may be NULL when `len` is 0 (an empty
+ * frame). Waits per the socket's timeout.
+ *
+ * Fails before sending anything with `FSOCK_ERR_FRAME_TOO_LARGE` (longer
+ * than `max_frame_size`, or than the header can count) or
+ * `FSOCK_ERR_INVALID_ARGUMENT` (a delimited frame containing the
+ * delimiter, or ending in `'\r'` with `strip_cr`). A send error may leave
+ * part of the frame sent: close the connection then.
+ *
+ * One thread may send while another receives on the same handle.
+ *
+ * # Safety
+ * `f` must be NULL or a live framed handle; `data` NULL or readable for
+ * `len` bytes.
+ */
+fsock_result fsock_framed_send(fsock_framed *f, const uint8_t *data, size_t len);
+
+/**
+ * Receives the next frame into `buf` (`cap` bytes); `*out_len` receives
+ * its length. The frame is bytes: no NUL is added.
+ *
+ * Waits per the socket's timeout. `FSOCK_ERR_TIMEOUT` (or
+ * `FSOCK_ERR_WOULD_BLOCK`) keeps the part of a frame received so far, and
+ * the next call carries on with it. The other results:
+ * - `FSOCK_ERR_EOF`: the peer closed the stream between frames, the
+ *   normal end (and every later call says the same);
+ * - `FSOCK_ERR_BUFFER_TOO_SMALL`: the frame is longer than `cap`; it is
+ *   kept for the next call (nothing is lost) and `*out_len` receives its
+ *   length — the second out-parameter written on a failure, after the
+ *   address readers'. `buf` may be NULL when `cap` is 0, to ask for it;
+ * - `FSOCK_ERR_FRAME_TOO_LARGE`, `FSOCK_ERR_MALFORMED_HEADER`: the peer
+ *   does not keep to the codec; `FSOCK_ERR_INCOMPLETE_FRAME`: it closed in
+ *   the middle of a frame. These stay: every later call fails the same way,
+ *   so close the connection.
+ *
+ * # Safety
+ * `f` must be NULL or a live framed handle; `buf` NULL or writable for
+ * `cap` bytes; `out_len` NULL or writable.
+ */
+fsock_result fsock_framed_recv(fsock_framed *f, uint8_t *buf, size_t cap, size_t *out_len);
+
+/**
+ * Receives the next frame into memory the library allocates: `*out_data`
+ * receives the bytes and `*out_len` their count. Release them with
+ * `fsock_frame_free(data, len)` (not `free`). An empty frame gives
+ * `*out_data` = NULL and `*out_len` = 0. Results and waiting as
+ * `fsock_framed_recv` (a frame is never too large for this one, up to the
+ * codec's `max_frame_size`).
+ *
+ * # Safety
+ * `f` must be NULL or a live framed handle; `out_data` and `out_len` NULL
+ * or writable.
+ */
+fsock_result fsock_framed_recv_alloc(fsock_framed *f, uint8_t **out_data, size_t *out_len);
+
+/**
+ * Releases a frame from `fsock_framed_recv_alloc`: `data` and `len` as it
+ * gave them. `fsock_frame_free(NULL, 0)` does nothing.
+ *
+ * # Safety
+ * `data` must be NULL or a frame from `fsock_framed_recv_alloc` with its
+ * `len`, not yet freed.
+ */
+void fsock_frame_free(uint8_t *data, size_t len);
+
+/**
+ * The message of the last call on `f` that failed, or `"no error"`; the
+ * same rules as `fsock_socket_errmsg` (never NULL, owned by `f`, valid
+ * until its next failing call or `fsock_framed_free`).
+ *
+ * # Safety
+ * `f` must be NULL or a live framed handle.
+ */
+const char *fsock_framed_errmsg(const fsock_framed *f);
+
+/**
+ * The error number of the last call on `f` that failed (0 if none, or for
+ * `FSOCK_ERR_EOF`); framing errors give `EMSGSIZE` (too large), `EPROTO`
+ * (malformed header), `ECONNRESET` (incomplete frame). See
+ * `fsock_socket_errno`. A NULL `f` gives `EINVAL`.
+ *
+ * # Safety
+ * `f` must be NULL or a live framed handle.
+ */
+int fsock_framed_errno(const fsock_framed *f);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -11,7 +11,7 @@ use std::ffi::{c_char, c_int, CString};
 
 use parking_lot::Mutex;
 
-use super::result::{guard_value, Failure};
+use super::result::{guard_value, Failure, Handle};
 use super::socket::fsock_socket;
 
 /// A message and an error number.
@@ -51,6 +51,41 @@ impl LastError {
     pub(crate) fn new() -> LastError {
         LastError(Mutex::new(Slot::empty()))
     }
+}
+
+/// The body of a handle's `_errmsg` export: the handle's last message, or
+/// `null_message` (static, NUL-terminated) for a NULL handle.
+///
+/// # Safety
+/// `h` must be NULL or a live handle.
+pub(crate) unsafe fn message_of<H: Handle>(
+    h: *const H,
+    null_message: &'static str,
+) -> *const c_char {
+    guard_value(null_message.as_ptr().cast(), || {
+        // SAFETY: `h` is NULL or a live handle, by the caller's promise.
+        match unsafe { h.as_ref() } {
+            // The CString's buffer outlives the lock: it is only replaced
+            // by the next failure recorded on the handle.
+            Some(handle) => handle.last_error().0.lock().message.as_ptr(),
+            None => null_message.as_ptr().cast(),
+        }
+    })
+}
+
+/// The body of a handle's `_errno` export: the handle's last error number,
+/// or `EINVAL` for a NULL handle.
+///
+/// # Safety
+/// `h` must be NULL or a live handle.
+pub(crate) unsafe fn errno_of<H: Handle>(h: *const H) -> c_int {
+    guard_value(libc::EINVAL, || {
+        // SAFETY: `h` is NULL or a live handle, by the caller's promise.
+        match unsafe { h.as_ref() } {
+            Some(handle) => handle.last_error().0.lock().errno,
+            None => libc::EINVAL,
+        }
+    })
 }
 
 thread_local! {
@@ -104,13 +139,8 @@ const NULL_HANDLE: &str = "invalid argument: the socket handle is NULL\0";
 /// `s` must be NULL or a live handle.
 #[no_mangle]
 pub unsafe extern "C" fn fsock_socket_errmsg(s: *const fsock_socket) -> *const c_char {
-    guard_value(NULL_HANDLE.as_ptr().cast(), || {
-        // SAFETY: `s` is NULL or a live handle, by the caller's promise.
-        match unsafe { s.as_ref() } {
-            Some(handle) => handle.last.0.lock().message.as_ptr(),
-            None => NULL_HANDLE.as_ptr().cast(),
-        }
-    })
+    // SAFETY: `s` is NULL or a live handle, by the caller's promise.
+    unsafe { message_of(s, NULL_HANDLE) }
 }
 
 /// The error number of the last call on `s` that failed (0 if none has, or
@@ -124,13 +154,8 @@ pub unsafe extern "C" fn fsock_socket_errmsg(s: *const fsock_socket) -> *const c
 /// `s` must be NULL or a live handle.
 #[no_mangle]
 pub unsafe extern "C" fn fsock_socket_errno(s: *const fsock_socket) -> c_int {
-    guard_value(libc::EINVAL, || {
-        // SAFETY: `s` is NULL or a live handle, by the caller's promise.
-        match unsafe { s.as_ref() } {
-            Some(handle) => handle.last.0.lock().errno,
-            None => libc::EINVAL,
-        }
-    })
+    // SAFETY: `s` is NULL or a live handle, by the caller's promise.
+    unsafe { errno_of(s) }
 }
 
 /// The message of the last call on this thread that failed, with or

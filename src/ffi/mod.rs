@@ -19,7 +19,11 @@
 //! - `io`: send and receive;
 //! - `options`: timeouts and socket options;
 //! - `create`: create_connection, create_server, socketpair, the default
-//!   timeout.
+//!   timeout;
+//! - `server`: the server engine (`fsock_server`), its configuration and
+//!   callbacks, and `fsock_reply`;
+//! - `framing`: whole messages over a stream (`fsock_framed`) and the codec
+//!   configuration.
 
 use std::ffi::c_char;
 
@@ -39,15 +43,21 @@ mod options;
 
 mod create;
 
+mod server;
+
+mod framing;
+
 mod addr;
 mod ptr;
 
 pub use conn::*;
 pub use create::*;
 pub use error::*;
+pub use framing::*;
 pub use io::*;
 pub use options::*;
 pub use result::{fsock_result, fsock_result_name};
+pub use server::*;
 pub use socket::*;
 
 /// The major version of ferrosock (the 0 of 0.1.0) that this header

@@ -9,21 +9,17 @@
 use std::ffi::{c_char, CStr};
 use std::ptr::NonNull;
 
-use super::result::{Failure, Outcome};
-use super::socket::fsock_socket;
+use super::result::{Failure, Handle, Outcome};
 
-/// The handle behind `s`.
+/// The handle behind `s` (a socket, server or framed stream).
 ///
 /// # Safety
 /// `s` must be NULL or point to a handle made by this library
 /// (`Box::into_raw`) that has not been freed, and stay so during the call.
-pub(crate) unsafe fn handle<'a>(
-    op: &'static str,
-    s: *const fsock_socket,
-) -> Outcome<&'a fsock_socket> {
+pub(crate) unsafe fn handle<'a, H: Handle>(op: &'static str, s: *const H) -> Outcome<&'a H> {
     // SAFETY: non-NULL `s` is a live handle, by the caller's promise; every
     // operation on it needs only a shared reference.
-    unsafe { s.as_ref() }.ok_or_else(|| Failure::null(op, "s"))
+    unsafe { s.as_ref() }.ok_or_else(|| Failure::null(op, H::ARG))
 }
 
 /// A NUL-terminated UTF-8 string argument.
@@ -57,6 +53,34 @@ pub(crate) unsafe fn bytes<'a>(
     }
     // SAFETY: non-NULL and valid for `len` bytes, by the caller's promise.
     Ok(unsafe { std::slice::from_raw_parts(p, len) })
+}
+
+/// Like [`bytes`], but NULL is allowed when `len` is 0 (an empty frame or
+/// datagram), and gives an empty slice.
+///
+/// # Safety
+/// As [`bytes`].
+pub(crate) unsafe fn bytes_or_empty<'a>(
+    op: &'static str,
+    name: &str,
+    p: *const u8,
+    len: usize,
+) -> Outcome<&'a [u8]> {
+    if p.is_null() && len == 0 {
+        return Ok(&[]);
+    }
+    // SAFETY: forwarded from the caller's promise.
+    unsafe { bytes(op, name, p, len) }
+}
+
+/// A struct the caller passes by pointer (a configuration).
+///
+/// # Safety
+/// `p` must be NULL or point to a valid, initialised `T` that stays
+/// unchanged during the call.
+pub(crate) unsafe fn reference<'a, T>(op: &'static str, name: &str, p: *const T) -> Outcome<&'a T> {
+    // SAFETY: non-NULL `p` points to a valid `T`, by the caller's promise.
+    unsafe { p.as_ref() }.ok_or_else(|| Failure::null(op, name))
 }
 
 /// A writable byte buffer argument of `len` bytes.

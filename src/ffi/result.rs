@@ -13,7 +13,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::error::{Cause, Error};
 
-use super::error::record;
+use super::error::{record, LastError};
 use super::ptr;
 use super::socket::fsock_socket;
 
@@ -46,16 +46,31 @@ pub enum fsock_result {
     FSOCK_ERR_WOULD_BLOCK = 202,
     /// A signal interrupted a wait and the interrupt check asked to give up.
     FSOCK_ERR_INTERRUPTED = 203,
+    /// The peer closed the stream cleanly between two frames: there are no
+    /// more frames to receive (`fsock_framed_recv`). Not a failure of the
+    /// data; closing in the middle of a frame is
+    /// `FSOCK_ERR_INCOMPLETE_FRAME` instead.
+    FSOCK_ERR_EOF = 204,
     /// The operating system refused the call; the error number is
     /// available from `fsock_socket_errno` / `fsock_last_errno` (and in
     /// `errno`).
     FSOCK_ERR_IO = 300,
     /// A host name could not be resolved.
     FSOCK_ERR_RESOLVE = 301,
-    /// Received data broke the message framing: a frame too large, a
-    /// malformed header, a frame cut short by the peer, or content that is
-    /// not a valid message. The message says which.
+    /// A whole frame arrived, but its content is not a valid message. Every
+    /// 4xx code is a framing problem (`code / 100 == 4`); this one is also
+    /// given for any such problem that has no code of its own.
     FSOCK_ERR_PROTOCOL = 400,
+    /// A frame is larger than the codec's `max_frame_size`: a received
+    /// header declares more (caught before anything is allocated for it), a
+    /// received line runs past the limit without its delimiter, or a frame
+    /// to send is too long.
+    FSOCK_ERR_FRAME_TOO_LARGE = 401,
+    /// A received length header cannot be right: it counts itself, yet
+    /// declares fewer bytes than its own width.
+    FSOCK_ERR_MALFORMED_HEADER = 402,
+    /// The peer closed the stream in the middle of a frame.
+    FSOCK_ERR_INCOMPLETE_FRAME = 403,
     /// A bug in ferrosock: a Rust panic was caught at the boundary. The
     /// message says where; please report it.
     FSOCK_ERR_PANIC = 900,
@@ -74,15 +89,19 @@ impl fsock_result {
             FSOCK_ERR_TIMEOUT => "FSOCK_ERR_TIMEOUT\0",
             FSOCK_ERR_WOULD_BLOCK => "FSOCK_ERR_WOULD_BLOCK\0",
             FSOCK_ERR_INTERRUPTED => "FSOCK_ERR_INTERRUPTED\0",
+            FSOCK_ERR_EOF => "FSOCK_ERR_EOF\0",
             FSOCK_ERR_IO => "FSOCK_ERR_IO\0",
             FSOCK_ERR_RESOLVE => "FSOCK_ERR_RESOLVE\0",
             FSOCK_ERR_PROTOCOL => "FSOCK_ERR_PROTOCOL\0",
+            FSOCK_ERR_FRAME_TOO_LARGE => "FSOCK_ERR_FRAME_TOO_LARGE\0",
+            FSOCK_ERR_MALFORMED_HEADER => "FSOCK_ERR_MALFORMED_HEADER\0",
+            FSOCK_ERR_INCOMPLETE_FRAME => "FSOCK_ERR_INCOMPLETE_FRAME\0",
             FSOCK_ERR_PANIC => "FSOCK_ERR_PANIC\0",
         }
     }
 
     /// Every code, for looking one up by number.
-    const ALL: [fsock_result; 11] = [
+    const ALL: [fsock_result; 15] = [
         FSOCK_OK,
         FSOCK_ERR_INVALID_ARGUMENT,
         FSOCK_ERR_BUFFER_TOO_SMALL,
@@ -90,9 +109,13 @@ impl fsock_result {
         FSOCK_ERR_TIMEOUT,
         FSOCK_ERR_WOULD_BLOCK,
         FSOCK_ERR_INTERRUPTED,
+        FSOCK_ERR_EOF,
         FSOCK_ERR_IO,
         FSOCK_ERR_RESOLVE,
         FSOCK_ERR_PROTOCOL,
+        FSOCK_ERR_FRAME_TOO_LARGE,
+        FSOCK_ERR_MALFORMED_HEADER,
+        FSOCK_ERR_INCOMPLETE_FRAME,
         FSOCK_ERR_PANIC,
     ];
 }
@@ -139,10 +162,10 @@ impl From<Error> for Failure {
             Cause::InvalidInput(_) => FSOCK_ERR_INVALID_ARGUMENT,
             Cause::Resolve { .. } => FSOCK_ERR_RESOLVE,
             Cause::Interrupted => FSOCK_ERR_INTERRUPTED,
-            Cause::FrameTooLarge { .. }
-            | Cause::MalformedHeader { .. }
-            | Cause::IncompleteFrame { .. }
-            | Cause::InvalidMessage(_) => FSOCK_ERR_PROTOCOL,
+            Cause::FrameTooLarge { .. } => FSOCK_ERR_FRAME_TOO_LARGE,
+            Cause::MalformedHeader { .. } => FSOCK_ERR_MALFORMED_HEADER,
+            Cause::IncompleteFrame { .. } => FSOCK_ERR_INCOMPLETE_FRAME,
+            Cause::InvalidMessage(_) => FSOCK_ERR_PROTOCOL,
         };
         Failure {
             code,
@@ -198,16 +221,35 @@ pub(crate) fn guard(op: &'static str, body: impl FnOnce() -> Outcome) -> fsock_r
     finish(None, outcome)
 }
 
+/// A C handle that keeps the last error of the calls made on it:
+/// `fsock_socket`, `fsock_server`, `fsock_framed`.
+pub(crate) trait Handle {
+    /// The name C functions give the handle parameter, for the message about
+    /// a NULL one ("`s` is NULL").
+    const ARG: &'static str;
+
+    /// Where the handle keeps its last error.
+    fn last_error(&self) -> &LastError;
+}
+
+impl Handle for fsock_socket {
+    const ARG: &'static str = "s";
+
+    fn last_error(&self) -> &LastError {
+        &self.last
+    }
+}
+
 /// Runs the body of the export `op` on the handle `s` behind the panic
 /// boundary; a failure is recorded as the handle's and the thread's last
 /// error. A NULL `s` fails with `FSOCK_ERR_INVALID_ARGUMENT`.
 ///
 /// # Safety
 /// `s` must be NULL or a live handle (see [`ptr::handle`]).
-pub(crate) unsafe fn guard_on(
+pub(crate) unsafe fn guard_on<H: Handle>(
     op: &'static str,
-    s: *const fsock_socket,
-    body: impl FnOnce(&fsock_socket) -> Outcome,
+    s: *const H,
+    body: impl FnOnce(&H) -> Outcome,
 ) -> fsock_result {
     // SAFETY: the caller promises that `s` is NULL or a live handle.
     let handle = match unsafe { ptr::handle(op, s) } {
@@ -216,7 +258,7 @@ pub(crate) unsafe fn guard_on(
     };
     let outcome = catch_unwind(AssertUnwindSafe(|| body(handle)))
         .unwrap_or_else(|payload| Err(Failure::panic(op, payload)));
-    finish(Some(handle), outcome)
+    finish(Some(handle.last_error()), outcome)
 }
 
 /// Runs an export that returns a value rather than a code; a panic gives
@@ -226,15 +268,13 @@ pub(crate) fn guard_value<T>(fallback: T, body: impl FnOnce() -> T) -> T {
 }
 
 /// Records a failure and gives the code to return.
-fn finish(handle: Option<&fsock_socket>, outcome: Outcome) -> fsock_result {
+fn finish(handle: Option<&LastError>, outcome: Outcome) -> fsock_result {
     match outcome {
         Ok(()) => FSOCK_OK,
         Err(failure) => {
             let code = failure.code;
             // Recording allocates; if even that panics, still return the code.
-            let _ = catch_unwind(AssertUnwindSafe(|| {
-                record(handle.map(|h| &h.last), &failure)
-            }));
+            let _ = catch_unwind(AssertUnwindSafe(|| record(handle, &failure)));
             code
         }
     }
@@ -278,5 +318,45 @@ mod tests {
         assert_eq!((f.code, f.errno), (FSOCK_ERR_IO, libc::EADDRINUSE));
         let f = Failure::from(Error::new("recv", Cause::TimedOut));
         assert_eq!(f.code, FSOCK_ERR_TIMEOUT);
+    }
+
+    #[test]
+    fn each_framing_error_has_its_own_code_in_the_4xx_group() {
+        let causes = [
+            (
+                Cause::FrameTooLarge {
+                    limit: 1,
+                    declared: Some(2),
+                },
+                FSOCK_ERR_FRAME_TOO_LARGE,
+                libc::EMSGSIZE,
+            ),
+            (
+                Cause::MalformedHeader {
+                    declared: 1,
+                    header_len: 4,
+                },
+                FSOCK_ERR_MALFORMED_HEADER,
+                libc::EPROTO,
+            ),
+            (
+                Cause::IncompleteFrame {
+                    expected: None,
+                    received: 3,
+                },
+                FSOCK_ERR_INCOMPLETE_FRAME,
+                libc::ECONNRESET,
+            ),
+            (
+                Cause::InvalidMessage("not JSON".into()),
+                FSOCK_ERR_PROTOCOL,
+                libc::EBADMSG,
+            ),
+        ];
+        for (cause, code, errno) in causes {
+            let f = Failure::from(Error::new("recv_frame", cause));
+            assert_eq!((f.code, f.errno), (code, errno));
+            assert_eq!(f.code as c_int / 100, 4);
+        }
     }
 }

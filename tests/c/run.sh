@@ -10,8 +10,10 @@
 #   4. run each test again under valgrind (memory errors and definite leaks
 #      fail); valgrind is installed with apt-get when missing and running as
 #      root; without it the runs are skipped loudly, except under CI=true;
-#   5. build examples/c and drive the phone-model and UDP examples, and the
-#      errors example, as a smoke test (servers are stopped by PID).
+#   5. build examples/c and drive the phone-model and UDP examples, the
+#      engine's threaded echo and UDP servers (two clients at once, then
+#      SIGINT / SIGTERM must stop them cleanly), and the errors example, as
+#      a smoke test (servers are stopped by PID).
 #
 # Ends with "c-tests: N passed, M failed", N counting every test binary run
 # (shared, static, valgrind), and exits non-zero on any failure anywhere.
@@ -100,6 +102,7 @@ fi
 foreign=$(awk '
     /^#define / { print $2; next }
     /^#/ { next }
+    /^typedef [^(]*\(\*[A-Za-z_0-9]+\)\(/ { sub(/^[^(]*\(\*/, ""); sub(/\).*/, ""); print; next }
     /^typedef .*;$/ { n = split($0, w, /[ ;]+/); print w[n - 1]; next }
     /^} [A-Za-z_]+;/ { gsub(/[};]/, ""); print $1; next }
     /^ +[A-Z_0-9]+ = / { print $1; next }
@@ -270,6 +273,63 @@ if start_server udp_echo_server "$WORK/udp.out" "$EX/udp_echo_server" 127.0.0.1 
     expect "UDP reply" "$WORK/u1.out" "^reply from 127\\.0\\.0\\.1:$SERVER_PORT: HELLO UDP\$"
     expect "UDP server log" "$WORK/udp.out" '^from 127\.0\.0\.1:[0-9]+: hello udp$'
     stop_server
+fi
+
+# stop_cleanly SIGNAL NAME: sends SIGNAL to the server started last and
+# waits (at most ~10 s) for it to exit; it must exit with status 0.
+stop_cleanly() {
+    local sig=$1 name=$2 i rc
+    kill -"$sig" "$SERVER_PID" 2>/dev/null
+    for i in $(seq 1 100); do
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -9 "$SERVER_PID" 2>/dev/null
+        wait "$SERVER_PID" 2>/dev/null
+        bad "smoke: $name did not stop on SIG$sig"
+        return 1
+    fi
+    wait "$SERVER_PID"
+    rc=$?
+    if [ "$rc" -ne 0 ]; then
+        bad "smoke: $name exited with status $rc after SIG$sig"
+        return 1
+    fi
+    echo "ok    smoke: $name stops cleanly on SIG$sig"
+}
+
+say "smoke test: threaded echo server (engine, a thread per connection)"
+if start_server threaded_echo_server "$WORK/echo.out" "$EX/threaded_echo_server" --host 127.0.0.1 --port 0; then
+    # Client A stays connected (its input is a FIFO held open) while B is
+    # served, and is still connected when the server gets SIGINT.
+    mkfifo "$WORK/a.in"
+    timeout 20 "$EX/phone_client" 127.0.0.1 "$SERVER_PORT" <"$WORK/a.in" >"$WORK/a.out" 2>&1 &
+    a=$!
+    PIDS+=("$a")
+    exec 4>"$WORK/a.in"
+    (echo first >&4) 2>/dev/null || true
+    wait_for "$WORK/a.out" '^server replied: first$' || true
+    printf 'second\nq\n' | timeout 20 "$EX/phone_client" 127.0.0.1 "$SERVER_PORT" >"$WORK/b.out" 2>&1
+    (echo 'A again' >&4) 2>/dev/null || true
+    wait_for "$WORK/a.out" '^server replied: A again$' || true
+    expect "client A is echoed" "$WORK/a.out" '^server replied: first$' '^server replied: A again$'
+    expect "client B is served while A is connected" "$WORK/b.out" '^server replied: second$'
+    if stop_cleanly INT threaded_echo_server; then
+        expect "threaded echo server log" "$WORK/echo.out" '^client connected: 127\.0\.0\.1:[0-9]+$' \
+            '^client left: 127\.0\.0\.1:[0-9]+$' '^shutting down$'
+    fi
+    exec 4>&- # A's input ends: it quits
+    wait "$a" 2>/dev/null
+fi
+
+say "smoke test: UDP server (engine)"
+if start_server udp_server "$WORK/udps.out" "$EX/udp_server" 127.0.0.1 0; then
+    printf 'hello engine\nq\n' | timeout 20 "$EX/udp_echo_client" 127.0.0.1 "$SERVER_PORT" >"$WORK/us1.out" 2>&1
+    expect "UDP engine reply" "$WORK/us1.out" "^reply from 127\\.0\\.0\\.1:$SERVER_PORT: HELLO ENGINE\$"
+    if stop_cleanly TERM udp_server; then
+        expect "UDP engine server log" "$WORK/udps.out" '^from 127\.0\.0\.1:[0-9]+: hello engine$' '^shutting down$'
+    fi
 fi
 
 say "smoke test: errors (问题记录)"
