@@ -5,16 +5,18 @@
  *  - Every fallible function returns an fsock_result: FSOCK_OK (0) or an
  *    FSOCK_ERR_* code. fsock_result_name() names a code.
  *  - Outputs go through out-parameters (out_*), written only on success.
- *  - Handles are opaque: every fsock_socket, fsock_server and fsock_framed
- *    made by a function is owned by the caller and released with its
- *    _free() (fsock_socket_free, ...); _free(NULL) is a no-op. What a
- *    callback is given is only lent to it for the call.
+ *  - Handles are opaque: every fsock_socket, fsock_server, fsock_framed,
+ *    fsock_chat_client and fsock_chat_server made by a function is owned
+ *    by the caller and released with its _free() (fsock_socket_free, ...);
+ *    _free(NULL) is a no-op. What a callback is given is only lent to it
+ *    for the call.
  *  - The handle comes first; functions that do not change it take it const.
  *  - Every pointer is checked: NULL gives FSOCK_ERR_INVALID_ARGUMENT, never
  *    a crash (unless a function says that NULL is allowed).
  *  - After a failure, fsock_socket_errmsg(s) / fsock_socket_errno(s) tell what
- *    went wrong on that handle (fsock_server_errmsg, fsock_framed_errmsg
- *    likewise), fsock_last_error_message() / fsock_last_errno() on the
+ *    went wrong on that handle (fsock_server_errmsg, fsock_framed_errmsg,
+ *    fsock_chat_client_errmsg, fsock_chat_server_errmsg likewise),
+ *    fsock_last_error_message() / fsock_last_errno() on the
  *    calling thread; errno is set too.
  *  - No Rust panic crosses into C: it becomes FSOCK_ERR_PANIC.
  *  - Each declaration below says who owns what and how long returned
@@ -303,6 +305,29 @@
 #define FSOCK_DEFAULT_MAX_LINE_SIZE (64 * 1024)
 
 /**
+ * The chat framing of one message per line, ended by `"\n"`
+ * (`json.dumps(msg) + "\n"`). The default of the chat programs.
+ */
+#define FSOCK_CHAT_FRAMING_LINE 0
+
+/**
+ * The chat framing of a 4-byte big-endian length header, then the body
+ * (`struct.pack('>I', len(body)) + body`).
+ */
+#define FSOCK_CHAT_FRAMING_LENGTH 1
+
+/**
+ * The port the chat programs use when none is given.
+ */
+#define FSOCK_CHAT_DEFAULT_PORT 8888
+
+/**
+ * The largest message body, in bytes, a chat client sends or accepts, and
+ * a chat server's default limit: 64 KiB.
+ */
+#define FSOCK_CHAT_DEFAULT_MAX_FRAME_SIZE (64 * 1024)
+
+/**
  * What a call did: `FSOCK_OK` (0) or why it failed.
  *
  * An `int`-sized C enum. Codes are grouped by where the problem lies: 1xx
@@ -389,6 +414,26 @@ typedef enum {
      */
     FSOCK_ERR_PANIC = 900,
 } fsock_result;
+
+/**
+ * A connection to a chat server, speaking as one name, with its last
+ * error.
+ *
+ * Opaque: made by `fsock_chat_client_connect`, released by
+ * `fsock_chat_client_free`. One thread may receive while another says
+ * things (full duplex); see `fsock_chat_client_connect` for which calls
+ * may run at the same time.
+ */
+typedef struct fsock_chat_client fsock_chat_client;
+
+/**
+ * A chat server (socket聊天室): a listening TCP socket and a room that
+ * every connection joins, each client served by threads of its own.
+ *
+ * Opaque: made by `fsock_chat_server_new`, released by
+ * `fsock_chat_server_free`.
+ */
+typedef struct fsock_chat_server fsock_chat_server;
 
 /**
  * A stream socket that sends and receives whole frames, with its own
@@ -604,6 +649,69 @@ typedef struct {
      */
     bool strip_cr;
 } fsock_codec_config;
+
+/**
+ * One message received, field by field: NUL-terminated UTF-8 strings.
+ *
+ * Made by `fsock_chat_client_recv_message` and owned by the caller, who
+ * releases it, strings and all, with `fsock_chat_message_free` (not
+ * `free`). The strings belong to the message: read or copy them, do not
+ * free or change them; they stay valid until `fsock_chat_message_free`.
+ * A NUL inside a field (JSON's `"\u0000"`) shows as U+FFFD, since C
+ * strings cannot hold one; `fsock_chat_client_recv` gives the exact text.
+ */
+typedef struct {
+    /**
+     * Who speaks; `"server"` for the server's own notices (joins, leaves,
+     * errors).
+     */
+    const char *name;
+    /**
+     * What they say.
+     */
+    const char *msg;
+    /**
+     * When, as the sender wrote it (`"YYYY-MM-DD HH:MM:SS"` for ferrosock's
+     * clients); `""` if the message had none.
+     */
+    const char *time;
+} fsock_chat_message;
+
+/**
+ * How a chat server behaves. Fill one with
+ * `fsock_chat_server_config_init`, then set the fields that differ; it is
+ * read only by `fsock_chat_server_new`.
+ */
+typedef struct {
+    /**
+     * `FSOCK_CHAT_FRAMING_LINE` (the default) or
+     * `FSOCK_CHAT_FRAMING_LENGTH`; clients must use the same.
+     */
+    int framing;
+    /**
+     * The largest message body accepted (and sent), in bytes, at least 1.
+     * A client that sends a larger one gets an error message from the
+     * server and is disconnected. Default
+     * `FSOCK_CHAT_DEFAULT_MAX_FRAME_SIZE` (64 KiB).
+     */
+    size_t max_frame_size;
+    /**
+     * How many messages may wait, per client, to be handed to the kernel;
+     * at least 1. Past this (or `queue_bytes`) the client is too slow and
+     * is disconnected, and the others are told. Default 1024.
+     */
+    size_t queue_messages;
+    /**
+     * How many bytes of messages may wait per client (a single message
+     * always fits an empty queue). Default 1 MiB.
+     */
+    size_t queue_bytes;
+    /**
+     * Seconds a connection being closed gets to take its last messages (a
+     * server error, what was queued before it left). Default 2.0.
+     */
+    double linger;
+} fsock_chat_server_config;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1026,8 +1134,9 @@ fsock_result fsock_socket_get_linger(const fsock_socket *s, bool *out_on, int *o
  * `host` is a name (`"localhost"`) or a numeric address (`"127.0.0.1"`,
  * `"::1"`). `timeout` (see `fsock_socket_set_timeout`) bounds each attempt
  * and stays on the socket; `FSOCK_TIMEOUT_DEFAULT` uses the process-wide
- * default. When every address fails, the first failure is reported. On
- * success `*out` receives the connected handle, owned by the caller.
+ * default. When every address fails, the last failure is reported, as
+ * CPython's `create_connection` does. On success `*out` receives the
+ * connected handle, owned by the caller.
  *
  * # Safety
  * `host` must be NULL or a NUL-terminated string; `out` NULL or writable.
@@ -1384,6 +1493,340 @@ const char *fsock_framed_errmsg(const fsock_framed *f);
  * `f` must be NULL or a live framed handle.
  */
 int fsock_framed_errno(const fsock_framed *f);
+
+/**
+ * Connects to the chat server at `host` and `port` (the first of the
+ * host's addresses that accepts) and speaks as `name`.
+ *
+ * `framing` is `FSOCK_CHAT_FRAMING_LINE` or `FSOCK_CHAT_FRAMING_LENGTH`:
+ * the server's, since nothing on the wire says which. Messages are JSON
+ * objects `{"name": ..., "msg": ..., "time": ...}` of at most
+ * `FSOCK_CHAT_DEFAULT_MAX_FRAME_SIZE` bytes. `timeout` (as for
+ * `fsock_socket_set_timeout`) bounds each connection attempt and then
+ * every wait of the client: `FSOCK_TIMEOUT_DEFAULT` for the process-wide
+ * default (blocking unless changed), `FSOCK_TIMEOUT_BLOCKING` to wait for
+ * ever; change it later with `fsock_chat_client_set_timeout`. `host` and
+ * `name` are copied. On success `*out` receives the client, owned by the
+ * caller and released with `fsock_chat_client_free`; on failure read
+ * `fsock_last_error_message()`.
+ *
+ * Threads: one thread may be in `fsock_chat_client_recv` (or
+ * `_recv_message`) while others call `fsock_chat_client_say`, `_send` or
+ * `_finish` (full duplex); two receivers take turns, and so do two
+ * senders. `fsock_chat_client_shutdown` and `_set_timeout` may be called
+ * from any thread at any time and never wait for the others. Only
+ * `fsock_chat_client_free` needs every other call to have returned.
+ *
+ * # Safety
+ * `host` and `name` must be NULL or NUL-terminated strings; `out` NULL or
+ * writable.
+ */
+fsock_result fsock_chat_client_connect(const char *host,
+                                       uint16_t port,
+                                       int framing,
+                                       const char *name,
+                                       double timeout,
+                                       fsock_chat_client **out);
+
+/**
+ * Releases a client: closes its connection (without the goodbye of
+ * `fsock_chat_client_finish`: the server sees the connection end) and
+ * frees its memory, a message held back by `fsock_chat_client_recv`
+ * included. `fsock_chat_client_free(NULL)` does nothing.
+ *
+ * No other thread may be using `c`: stop a receiving thread first with
+ * `fsock_chat_client_shutdown` and join it. Afterwards `c` and the strings
+ * read from it (`fsock_chat_client_errmsg`) are invalid; messages from
+ * `fsock_chat_client_recv_message` stay valid until freed.
+ *
+ * # Safety
+ * `c` must be NULL or a live client, which this call consumes.
+ */
+void fsock_chat_client_free(fsock_chat_client *c);
+
+/**
+ * Says `msg` as the client's name: sends `{"name": NAME, "msg": MSG,
+ * "time": NOW}`, stamped with the local time (`"YYYY-MM-DD HH:MM:SS"`,
+ * `TZ` applies). The server relays it to everyone online, this client
+ * included.
+ *
+ * Waits per the client's timeout. Fails with `FSOCK_ERR_INVALID_ARGUMENT`
+ * (NULL or not UTF-8), `FSOCK_ERR_FRAME_TOO_LARGE` (the message does not
+ * fit in a frame; nothing is sent), or as the send fails (`FSOCK_ERR_IO`
+ * with `EPIPE` once the connection is gone). Safe while another thread
+ * receives.
+ *
+ * # Safety
+ * `c` must be NULL or a live client; `msg` NULL or a NUL-terminated
+ * string.
+ */
+fsock_result fsock_chat_client_say(fsock_chat_client *c, const char *msg);
+
+/**
+ * Sends the message `{"name": name, "msg": msg, "time": time}` as it is:
+ * any name (not only the client's) and the caller's time text. Results
+ * and threads as `fsock_chat_client_say`.
+ *
+ * # Safety
+ * `c` must be NULL or a live client; `name`, `msg` and `time` NULL or
+ * NUL-terminated strings.
+ */
+fsock_result fsock_chat_client_send(fsock_chat_client *c,
+                                    const char *name,
+                                    const char *msg,
+                                    const char *time);
+
+/**
+ * Receives the next message as one line of compact JSON, written with its
+ * NUL into `json_buf` (`cap` bytes): `{"name":"张三","msg":"你好","time":"2024-02-24 10:00:00"}`,
+ * the three fields in that order, text as UTF-8 (no `\uXXXX` escapes for
+ * it), no newline — exactly what `examples/chat_client` prints per
+ * message. The text never contains a NUL.
+ *
+ * `*out_size` (when `out_size` is not NULL) receives the text's size with
+ * its NUL (`strlen + 1`), on success and with `FSOCK_ERR_BUFFER_TOO_SMALL`.
+ * The results:
+ * - `FSOCK_OK`: one message, from anyone (the client's own too, as the
+ *   server echoes it; `"server"` for joins, leaves and errors);
+ * - `FSOCK_ERR_EOF`: the server closed the connection between messages,
+ *   the normal end (after `fsock_chat_client_finish`, after a server's
+ *   error message, or when the server stops);
+ * - `FSOCK_ERR_BUFFER_TOO_SMALL`: the text does not fit `cap`; the
+ *   message is kept for the next call (of either receiver) and
+ *   `*out_size` says how much to pass. `json_buf` may be NULL when `cap`
+ *   is 0, to ask for it;
+ * - `FSOCK_ERR_PROTOCOL`: a frame that is not a chat message (not a JSON
+ *   object with string `"name"` and `"msg"`); it is consumed, so the next
+ *   call reads the next message;
+ * - `FSOCK_ERR_TIMEOUT` / `FSOCK_ERR_WOULD_BLOCK`: per the client's
+ *   timeout; a part of a message received so far is kept;
+ * - `FSOCK_ERR_FRAME_TOO_LARGE`, `FSOCK_ERR_INCOMPLETE_FRAME`,
+ *   `FSOCK_ERR_MALFORMED_HEADER`, `FSOCK_ERR_IO`: the connection is no
+ *   longer usable.
+ *
+ * Safe while another thread says things.
+ *
+ * # Safety
+ * `c` must be NULL or a live client; `json_buf` NULL or writable for `cap`
+ * bytes; `out_size` NULL or writable.
+ */
+fsock_result fsock_chat_client_recv(fsock_chat_client *c,
+                                    char *json_buf,
+                                    size_t cap,
+                                    size_t *out_size);
+
+/**
+ * Receives the next message field by field: `*out` receives a message
+ * that the caller owns and releases with `fsock_chat_message_free`.
+ * Results, waiting and threads as `fsock_chat_client_recv` (a message is
+ * never too large for this one; one held back by `fsock_chat_client_recv`
+ * comes first).
+ *
+ * # Safety
+ * `c` must be NULL or a live client; `out` NULL or writable.
+ */
+fsock_result fsock_chat_client_recv_message(fsock_chat_client *c, fsock_chat_message **out);
+
+/**
+ * Releases a message from `fsock_chat_client_recv_message`, with its
+ * strings. `fsock_chat_message_free(NULL)` does nothing.
+ *
+ * # Safety
+ * `m` must be NULL or a message from `fsock_chat_client_recv_message`, not
+ * yet freed.
+ */
+void fsock_chat_message_free(fsock_chat_message *m);
+
+/**
+ * Tells the server this client will say nothing more: shuts down the
+ * sending side (Python's `shutdown(SHUT_WR)`). A ferrosock server then
+ * announces that the client left, sends it what was still queued for it,
+ * and closes the connection, so `fsock_chat_client_recv` reads those
+ * messages and then `FSOCK_ERR_EOF`. Later says fail with `FSOCK_ERR_IO`
+ * (`EPIPE`).
+ *
+ * Waits for a say in progress on another thread to finish, so no message
+ * is cut in two; safe while another thread receives.
+ *
+ * # Safety
+ * `c` must be NULL or a live client.
+ */
+fsock_result fsock_chat_client_finish(fsock_chat_client *c);
+
+/**
+ * Shuts the connection down in both directions at once, without waiting
+ * for anything: a receive blocked on another thread returns (usually
+ * `FSOCK_ERR_EOF`), a say blocked on another thread fails, and every later
+ * call fails. The way to stop a receiving thread before joining it and
+ * freeing the client. Messages the server had not yet delivered are lost:
+ * to leave politely, `fsock_chat_client_finish` and read to
+ * `FSOCK_ERR_EOF` first. Fails with `FSOCK_ERR_IO` (`ENOTCONN`) if the
+ * connection had already ended.
+ *
+ * # Safety
+ * `c` must be NULL or a live client.
+ */
+fsock_result fsock_chat_client_shutdown(fsock_chat_client *c);
+
+/**
+ * Sets how long each wait of the client may last, for sending and
+ * receiving alike: the values of `fsock_socket_set_timeout`
+ * (`FSOCK_TIMEOUT_BLOCKING`, `0.0` for never, seconds, or
+ * `FSOCK_TIMEOUT_DEFAULT`). Applies from the next wait on; may be called
+ * from any thread.
+ *
+ * # Safety
+ * `c` must be NULL or a live client.
+ */
+fsock_result fsock_chat_client_set_timeout(fsock_chat_client *c, double seconds);
+
+/**
+ * The message of the last call on `c` that failed, or `"no error"`; the
+ * same rules as `fsock_socket_errmsg` (never NULL, owned by `c`, valid
+ * until its next failing call or `fsock_chat_client_free`). When one
+ * thread receives while another says things, each should read
+ * `fsock_last_error_message()` instead.
+ *
+ * # Safety
+ * `c` must be NULL or a live client.
+ */
+const char *fsock_chat_client_errmsg(const fsock_chat_client *c);
+
+/**
+ * The error number of the last call on `c` that failed (0 if none, or for
+ * `FSOCK_ERR_EOF`); see `fsock_socket_errno` and `fsock_framed_errno`
+ * (`EBADMSG` for `FSOCK_ERR_PROTOCOL`). A NULL `c` gives `EINVAL`.
+ *
+ * # Safety
+ * `c` must be NULL or a live client.
+ */
+int fsock_chat_client_errno(const fsock_chat_client *c);
+
+/**
+ * Fills `*out_config` with the defaults: line framing, messages of up to
+ * 64 KiB, queues of 1024 messages and 1 MiB per client, 2 seconds of
+ * linger.
+ *
+ * # Safety
+ * `out_config` must be NULL or writable.
+ */
+fsock_result fsock_chat_server_config_init(fsock_chat_server_config *out_config);
+
+/**
+ * Binds a chat server on `host` and `port` as `config` says, without
+ * serving yet.
+ *
+ * `host` is a name or an address (`"127.0.0.1"`, `"::1"`, `"localhost"`;
+ * `""` for every interface); port 0 lets the system pick one (read it
+ * with `fsock_chat_server_local_addr`). `config` is read during this call
+ * only. Fails with `FSOCK_ERR_INVALID_ARGUMENT` for a setting that cannot
+ * work (the message names it), `FSOCK_ERR_RESOLVE`, or `FSOCK_ERR_IO` when
+ * the address cannot be bound (`EADDRINUSE`). On failure read
+ * `fsock_last_error_message()`. On success `*out` receives the server,
+ * owned by the caller and released with `fsock_chat_server_free`.
+ *
+ * # Safety
+ * `host` must be NULL or a NUL-terminated string; `config` NULL or valid;
+ * `out` NULL or writable.
+ */
+fsock_result fsock_chat_server_new(const char *host,
+                                   uint16_t port,
+                                   const fsock_chat_server_config *config,
+                                   fsock_chat_server **out);
+
+/**
+ * The address the server listens on, as text (`"127.0.0.1:50312"`, with
+ * the port the system picked), written with its NUL into `buf`. Exactly as
+ * `fsock_server_local_addr`: `FSOCK_ERR_BUFFER_TOO_SMALL` leaves `buf`
+ * untouched, `*out_size` (when not NULL) receives the size needed, `buf`
+ * may be NULL when `len` is 0, `FSOCK_ADDRSTRLEN` always suffices. Safe
+ * from any thread.
+ *
+ * # Safety
+ * `server` must be NULL or a live chat server; `buf` NULL or writable for
+ * `len` bytes; `out_size` NULL or writable.
+ */
+fsock_result fsock_chat_server_local_addr(const fsock_chat_server *server,
+                                          char *buf,
+                                          size_t len,
+                                          size_t *out_size);
+
+/**
+ * Accepts and serves clients until `fsock_chat_server_close`, then returns
+ * `FSOCK_OK`. The calling thread runs the accept loop; each client gets
+ * two threads of its own (one relays what it says, one writes the room's
+ * messages to it). Fails if the server was closed already, or its socket
+ * broke.
+ *
+ * # Safety
+ * `server` must be NULL or a live chat server, not freed before this
+ * returns.
+ */
+fsock_result fsock_chat_server_serve(fsock_chat_server *server);
+
+/**
+ * Stops the server, from any thread: stops accepting (and waits for
+ * `fsock_chat_server_serve` on another thread to return `FSOCK_OK`),
+ * disconnects every client, closes the listening socket and waits for the
+ * clients' threads to end. Messages still queued are dropped. Calling it
+ * again does nothing. `fsock_chat_server_free` does it too.
+ *
+ * # Safety
+ * `server` must be NULL or a live chat server.
+ */
+fsock_result fsock_chat_server_close(fsock_chat_server *server);
+
+/**
+ * How many clients are in the room now, into `*out_count`: connections
+ * being served that have not left, named or not yet. Safe from any
+ * thread.
+ *
+ * # Safety
+ * `server` must be NULL or a live chat server; `out_count` NULL or
+ * writable.
+ */
+fsock_result fsock_chat_server_online(const fsock_chat_server *server, size_t *out_count);
+
+/**
+ * Sends `text` to everyone online as a message from `"server"`, stamped
+ * now. `text` is copied. Safe from any thread, while the server serves.
+ *
+ * # Safety
+ * `server` must be NULL or a live chat server; `text` NULL or a
+ * NUL-terminated string.
+ */
+fsock_result fsock_chat_server_announce(fsock_chat_server *server, const char *text);
+
+/**
+ * Closes (as `fsock_chat_server_close`) and releases a chat server.
+ * `fsock_chat_server_free(NULL)` does nothing. Call it after
+ * `fsock_chat_server_serve` has returned (join the serving thread first);
+ * afterwards `server` and the strings read from it are invalid.
+ *
+ * # Safety
+ * `server` must be NULL or a live chat server, which this call consumes;
+ * no other thread may be using it.
+ */
+void fsock_chat_server_free(fsock_chat_server *server);
+
+/**
+ * The message of the last call on `server` that failed, or `"no error"`;
+ * the same rules as `fsock_socket_errmsg` (never NULL, owned by the
+ * server, valid until its next failing call or `fsock_chat_server_free`).
+ *
+ * # Safety
+ * `server` must be NULL or a live chat server.
+ */
+const char *fsock_chat_server_errmsg(const fsock_chat_server *server);
+
+/**
+ * The error number of the last call on `server` that failed (0 if none);
+ * see `fsock_socket_errno`. A NULL `server` gives `EINVAL`.
+ *
+ * # Safety
+ * `server` must be NULL or a live chat server.
+ */
+int fsock_chat_server_errno(const fsock_chat_server *server);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -34,7 +34,7 @@ ensure_venv() {
     fi
     if ! "$FSOCK_VENV/bin/python" -c "import maturin, pytest" 2>/dev/null; then
         say "installing maturin and pytest into .venv"
-        "$FSOCK_VENV/bin/pip" install --quiet --disable-pip-version-check "maturin>=1.5,<2" "pytest>=8"
+        "$FSOCK_VENV/bin/pip" install --quiet --disable-pip-version-check "maturin>=1.9.4,<2" "pytest>=8"
     fi
 }
 

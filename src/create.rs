@@ -12,24 +12,22 @@ use crate::timeout::Timeout;
 ///
 /// `timeout` (`None`: the process-wide default) applies to each attempt and
 /// stays on the returned socket; `source` binds the socket first. When every
-/// address fails, the error of the first attempt is returned, as CPython 3.11
-/// does.
+/// address fails, the error of the last attempt is returned, as CPython 3.11
+/// does without `all_errors`.
 pub fn create_connection(
     host: &str,
     port: u16,
     timeout: Option<Timeout>,
     source: Option<&Address>,
 ) -> Result<Socket> {
-    let mut first_error = None;
+    let mut last_error = None;
     for addr in resolve(host, port, None, libc::SOCK_STREAM)? {
         match connect_one(&addr, timeout, source) {
             Ok(sock) => return Ok(sock),
-            Err(e) => {
-                first_error.get_or_insert(e);
-            }
+            Err(e) => last_error = Some(e),
         }
     }
-    Err(first_error.unwrap_or_else(|| {
+    Err(last_error.unwrap_or_else(|| {
         Error::invalid("create_connection", "the name resolved to no address").with_target(host)
     }))
 }

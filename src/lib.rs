@@ -27,16 +27,26 @@
 #![deny(missing_docs)]
 #![warn(unsafe_op_in_unsafe_fn)]
 
+/// cbindgen:ignore
 pub mod addr;
+/// cbindgen:ignore
 pub mod chat;
+/// cbindgen:ignore
 mod create;
+/// cbindgen:ignore
 pub mod error;
 pub mod ffi;
+/// cbindgen:ignore
 pub mod framing;
+/// cbindgen:ignore
 pub mod resolve;
+/// cbindgen:ignore
 pub mod server;
+/// cbindgen:ignore
 mod socket;
+/// cbindgen:ignore
 mod sys;
+/// cbindgen:ignore
 mod timeout;
 
 pub use addr::{Address, Family, UnixAddr};

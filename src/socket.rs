@@ -130,7 +130,13 @@ impl Socket {
             proto,
             timeout: AtomicU64::new(Timeout::Blocking.to_bits()),
         };
-        sock.set_timeout(default_timeout())?;
+        // Like CPython, a blocking default leaves the descriptor's flags as
+        // they are (an adopted non-blocking fd stays so); any other default
+        // makes it non-blocking.
+        match default_timeout() {
+            Timeout::Blocking => {}
+            other => sock.set_timeout(other)?,
+        }
         Ok(sock)
     }
 

@@ -22,6 +22,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,16 +37,23 @@ static int echo(void *userdata, fsock_socket *conn, const char *peer) {
     for (;;) {
         uint8_t buf[1024];
         size_t n = 0;
-        if (fsock_socket_recv(conn, buf, sizeof buf, 0, &n) != FSOCK_OK) {
-            /* e.g. ECONNRESET: the client vanished. Logged by the server. */
-            return 1;
+        fsock_result rc = fsock_socket_recv(conn, buf, sizeof buf, 0, &n);
+        if (rc == FSOCK_OK && n > 0) {
+            rc = fsock_socket_sendall(conn, buf, n, 0);
         }
-        if (n == 0) {
+        if (rc == FSOCK_OK && n > 0) {
+            continue;
+        }
+        /* n == 0: the client hung up. A reset or a broken pipe means the
+         * same thing from a client that closed without reading the last
+         * echo (the tutorial's `except ConnectionResetError: break`). */
+        int err = fsock_socket_errno(conn);
+        if (rc == FSOCK_OK || err == ECONNRESET || err == EPIPE) {
             printf("client left: %s\n", peer);
             fflush(stdout);
             return 0;
         }
-        if (fsock_socket_sendall(conn, buf, n, 0) != FSOCK_OK) return 1;
+        return 1; /* anything else is logged by the server */
     }
 }
 

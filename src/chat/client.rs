@@ -10,6 +10,7 @@ use crate::create::create_connection;
 use crate::error::{Cause, Error, Result};
 use crate::framing::{ChatMessage, FramedSocket};
 use crate::socket::Socket;
+use crate::timeout::Timeout;
 use crate::Shutdown;
 
 /// A connection to a chat server, speaking as one name.
@@ -35,6 +36,8 @@ use crate::Shutdown;
 pub struct ChatClient {
     sender: ChatSender,
     receiver: ChatReceiver,
+    /// The socket both halves use, for [`ChatClient::shared_socket`].
+    sock: Arc<Socket>,
 }
 
 /// The sending half of a [`ChatClient`].
@@ -53,7 +56,21 @@ impl ChatClient {
     /// addresses that accepts), speaking `framing` with frames of up to
     /// 64 KiB, as `name`.
     pub fn connect(host: &str, port: u16, framing: Framing, name: &str) -> Result<ChatClient> {
-        let sock = create_connection(host, port, None, None)?;
+        ChatClient::connect_timeout(host, port, framing, name, None)
+    }
+
+    /// Like [`ChatClient::connect`], with a `timeout` that bounds each
+    /// connection attempt and then stays on the socket, bounding every
+    /// later wait to send or receive (as [`create_connection`]'s); `None`
+    /// means the process's default mode.
+    pub fn connect_timeout(
+        host: &str,
+        port: u16,
+        framing: Framing,
+        name: &str,
+        timeout: Option<Timeout>,
+    ) -> Result<ChatClient> {
+        let sock = create_connection(host, port, timeout, None)?;
         let _ = sock.set_nodelay(true);
         Ok(ChatClient::from_socket(sock, framing, name))
     }
@@ -69,8 +86,9 @@ impl ChatClient {
                 name: name.to_string(),
             },
             receiver: ChatReceiver {
-                framed: FramedSocket::new(sock, codec),
+                framed: FramedSocket::new(Arc::clone(&sock), codec),
             },
+            sock,
         }
     }
 
@@ -82,6 +100,13 @@ impl ChatClient {
     /// The socket, e.g. to set a timeout or shut it down.
     pub fn socket(&self) -> &Socket {
         self.sender.socket()
+    }
+
+    /// The socket, shared: to shut it down or change its timeout from a
+    /// thread that holds neither half, while the halves may be blocked in a
+    /// send or a receive on other threads.
+    pub fn shared_socket(&self) -> Arc<Socket> {
+        Arc::clone(&self.sock)
     }
 
     /// See [`ChatSender::say`].
@@ -180,5 +205,48 @@ impl fmt::Debug for ChatReceiver {
         f.debug_struct("ChatReceiver")
             .field("fd", &self.socket().fileno())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::thread;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::addr::Address;
+    use crate::create::{create_server, ServerOptions};
+
+    fn listener() -> (Socket, u16) {
+        let addr: Address = "127.0.0.1:0".parse().unwrap();
+        let server = create_server(&addr, ServerOptions::default()).unwrap();
+        let port = server.local_addr().unwrap().port().unwrap();
+        (server, port)
+    }
+
+    #[test]
+    fn connect_timeout_leaves_the_timeout_on_the_socket() {
+        let (_server, port) = listener();
+        let wait = Timeout::After(Duration::from_secs(7));
+        let client =
+            ChatClient::connect_timeout("127.0.0.1", port, Framing::Line, "a", Some(wait)).unwrap();
+        assert_eq!(client.socket().timeout(), wait);
+        assert_eq!(client.name(), "a");
+    }
+
+    #[test]
+    fn the_shared_socket_wakes_a_receiver_blocked_on_another_thread() {
+        let (server, port) = listener();
+        let wait = Timeout::After(Duration::from_secs(10));
+        let client =
+            ChatClient::connect_timeout("127.0.0.1", port, Framing::Length, "a", Some(wait))
+                .unwrap();
+        let (_conn, _) = server.accept().unwrap();
+        let sock = client.shared_socket();
+        let (_sender, mut receiver) = client.split();
+        let blocked = thread::spawn(move || receiver.recv());
+        sock.shutdown(Shutdown::Both).unwrap();
+        // Woken by the shutdown, not by the 10 s timeout: a clean end.
+        assert!(blocked.join().unwrap().unwrap().is_none());
     }
 }

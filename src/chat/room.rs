@@ -138,12 +138,14 @@ impl Room {
     /// [`ChatConfig::linger`] (and 1 MiB), so that closing the socket does
     /// not reset the connection and destroy the error message on its way.
     ///
-    /// `sock` should be in blocking mode; it is left in a timeout mode when
-    /// the connection is being closed. Returns `Ok(())` whatever the client
+    /// `sock` is put in blocking mode first (a chat client may stay silent
+    /// for as long as it likes); it is left in a timeout mode when the
+    /// connection is being closed. Returns `Ok(())` whatever the client
     /// did; fails only if the server could not serve it at all (no file
     /// descriptor to duplicate, no thread to start). The caller closes the
     /// socket afterwards.
     pub fn serve(&self, sock: &Socket) -> Result<()> {
+        sock.set_timeout(crate::Timeout::Blocking)?;
         // Chat messages are small and wanted at once; not for Unix sockets.
         let _ = sock.set_nodelay(true);
         let kill = sock.dup()?;

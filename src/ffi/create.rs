@@ -19,8 +19,9 @@ use super::socket::fsock_socket;
 /// `host` is a name (`"localhost"`) or a numeric address (`"127.0.0.1"`,
 /// `"::1"`). `timeout` (see `fsock_socket_set_timeout`) bounds each attempt
 /// and stays on the socket; `FSOCK_TIMEOUT_DEFAULT` uses the process-wide
-/// default. When every address fails, the first failure is reported. On
-/// success `*out` receives the connected handle, owned by the caller.
+/// default. When every address fails, the last failure is reported, as
+/// CPython's `create_connection` does. On success `*out` receives the
+/// connected handle, owned by the caller.
 ///
 /// # Safety
 /// `host` must be NULL or a NUL-terminated string; `out` NULL or writable.

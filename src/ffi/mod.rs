@@ -23,6 +23,10 @@
 //! - `server`: the server engine (`fsock_server`), its configuration and
 //!   callbacks, and `fsock_reply`;
 //! - `framing`: whole messages over a stream (`fsock_framed`) and the codec
+//!   configuration;
+//! - `chat`: the chat room's client (`fsock_chat_client`) and the messages
+//!   it receives (`fsock_chat_message`);
+//! - `chat_server`: the chat room's server (`fsock_chat_server`) and its
 //!   configuration.
 
 use std::ffi::c_char;
@@ -47,9 +51,19 @@ mod server;
 
 mod framing;
 
+#[cfg(feature = "json")]
+mod chat;
+
+#[cfg(feature = "json")]
+mod chat_server;
+
 mod addr;
 mod ptr;
 
+#[cfg(feature = "json")]
+pub use chat::*;
+#[cfg(feature = "json")]
+pub use chat_server::*;
 pub use conn::*;
 pub use create::*;
 pub use error::*;

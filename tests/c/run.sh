@@ -12,8 +12,10 @@
 #      root; without it the runs are skipped loudly, except under CI=true;
 #   5. build examples/c and drive the phone-model and UDP examples, the
 #      engine's threaded echo and UDP servers (two clients at once, then
-#      SIGINT / SIGTERM must stop them cleanly), and the errors example, as
-#      a smoke test (servers are stopped by PID).
+#      SIGINT / SIGTERM must stop them cleanly), the C chat client with the
+#      Rust chat client in the Rust chat server's room (in both framings,
+#      each must see the other's messages, printed alike byte for byte),
+#      and the errors example, as a smoke test (servers are stopped by PID).
 #
 # Ends with "c-tests: N passed, M failed", N counting every test binary run
 # (shared, static, valgrind), and exits non-zero on any failure anywhere.
@@ -330,6 +332,81 @@ if start_server udp_server "$WORK/udps.out" "$EX/udp_server" 127.0.0.1 0; then
     if stop_cleanly TERM udp_server; then
         expect "UDP engine server log" "$WORK/udps.out" '^from 127\.0\.0\.1:[0-9]+: hello engine$' '^shutting down$'
     fi
+fi
+
+say "smoke test: chat room (C client and Rust client, Rust server)"
+RUST_EX=$TARGET_DIR/$PROFILE/examples
+# say_to FD TEXT: one line of input for a client whose stdin is a FIFO held
+# open on FD (a subshell takes any SIGPIPE if the client is gone).
+say_to() { (echo "$2" >&"$1") 2>/dev/null || true; }
+# wait_exit PID NAME: waits for a client (bounded by its own `timeout`); it
+# must exit with status 0.
+wait_exit() {
+    local rc
+    wait "$1"
+    rc=$?
+    if [ "$rc" -ne 0 ]; then
+        bad "smoke: $2 exited with status $rc"
+        return 1
+    fi
+    echo "ok    smoke: $2 exits with status 0 at the end of its input"
+}
+# chat_smoke FRAMING: the C client speaks first, then the Rust client, then
+# the C client again, so that each is in the room when the other speaks;
+# then the Rust client's input ends, then the C client's.
+chat_smoke() {
+    local framing=$1 dir=$WORK/chat-$1 c r time='"time":"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8}"'
+    mkdir -p "$dir"
+    start_server "chat_server ($framing)" "$dir/server.out" "$RUST_EX/chat_server" --port 0 --framing "$framing" ||
+        return 1
+    mkfifo "$dir/c.in" "$dir/r.in"
+    timeout 30 "$EX/chat_client" --port "$SERVER_PORT" --framing "$framing" --name "c-客户" \
+        <"$dir/c.in" >"$dir/c.out" 2>"$dir/c.err" &
+    c=$!
+    PIDS+=("$c")
+    exec 5>"$dir/c.in"
+    timeout 30 "$RUST_EX/chat_client" --port "$SERVER_PORT" --framing "$framing" --name rust \
+        <"$dir/r.in" >"$dir/r.out" 2>"$dir/r.err" &
+    r=$!
+    PIDS+=("$r")
+    exec 6>"$dir/r.in"
+    say_to 5 'hello from c'
+    wait_for "$dir/c.out" '"msg":"hello from c"' || true
+    say_to 6 'hello from "rust" \ 你好'
+    wait_for "$dir/r.out" '"msg":"hello from' || true
+    say_to 5 'c again'
+    wait_for "$dir/r.out" '"msg":"c again"' || true
+    exec 6>&- # the Rust client's input ends: it leaves
+    wait_exit "$r" "Rust chat_client ($framing)"
+    wait_for "$dir/c.out" '"msg":"rust left"' || true
+    exec 5>&-
+    wait_exit "$c" "C chat_client ($framing)"
+    stop_server
+    expect "C client sees the Rust client ($framing)" "$dir/c.out" \
+        "^\\{\"name\":\"server\",\"msg\":\"rust joined\",$time\\}\$" \
+        "^\\{\"name\":\"rust\",\"msg\":\"hello from \\\\\"rust\\\\\" \\\\\\\\ 你好\",$time\\}\$" \
+        "^\\{\"name\":\"server\",\"msg\":\"rust left\",$time\\}\$"
+    expect "Rust client sees the C client ($framing)" "$dir/r.out" \
+        "^\\{\"name\":\"c-客户\",\"msg\":\"c again\",$time\\}\$"
+    # Both were in the room for everything the Rust client printed: the C
+    # client must have printed each of those lines, byte for byte.
+    if [ "$(wc -l <"$dir/r.out")" -ge 3 ] && ! grep -Fxvq -f "$dir/c.out" "$dir/r.out"; then
+        echo "ok    smoke: C and Rust clients print the same bytes ($framing)"
+    else
+        printf '      C client:\n'
+        show "$dir/c.out"
+        printf '      Rust client:\n'
+        show "$dir/r.out"
+        bad "smoke: the C and Rust clients print messages differently ($framing)"
+    fi
+}
+if cargo build -p ferrosock "${cargo_args[@]}" --example chat_server --example chat_client \
+    >"$WORK/chat-build.log" 2>&1; then
+    chat_smoke line
+    chat_smoke length
+else
+    show "$WORK/chat-build.log"
+    bad "smoke: cargo build of the chat examples failed"
 fi
 
 say "smoke test: errors (问题记录)"
