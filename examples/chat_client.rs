@@ -19,6 +19,9 @@
 //! server closes the connection first, the client exits at once: status 0
 //! for a clean close, 1 for a broken connection.
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::io::{self, BufRead, Write};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -47,13 +50,7 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = parse_args();
-    match chat(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("chat_client: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit_status("chat_client", chat(&args))
 }
 
 fn chat(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
@@ -129,42 +126,24 @@ fn print_messages(mut receiver: ChatReceiver) {
 /// `--host HOST` (default 127.0.0.1), `--port PORT` (default 8888),
 /// `--framing line|length` (default line) and `--name NAME` (default guest).
 fn parse_args() -> Args {
+    let mut args = common::CommandLine::new(
+        "chat_client",
+        "[--host HOST] [--port PORT] [--framing line|length] [--name NAME]",
+    );
     let mut parsed = Args {
-        host: String::from("127.0.0.1"),
+        host: String::from(common::DEFAULT_HOST),
         port: DEFAULT_PORT,
         framing: Framing::Line,
         name: String::from("guest"),
     };
-    let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--host" => parsed.host = args.next().unwrap_or_else(|| usage("--host needs a value")),
-            "--port" => {
-                parsed.port = args
-                    .next()
-                    .and_then(|p| p.parse().ok())
-                    .unwrap_or_else(|| usage("--port needs a number from 0 to 65535"))
-            }
-            "--framing" => {
-                parsed.framing = args
-                    .next()
-                    .and_then(|f| f.parse().ok())
-                    .unwrap_or_else(|| usage("--framing needs \"line\" or \"length\""))
-            }
-            "--name" => parsed.name = args.next().unwrap_or_else(|| usage("--name needs a value")),
-            "-h" | "--help" => usage(""),
-            other => usage(&format!("unknown argument {other:?}")),
+            "--host" => parsed.host = args.value(&arg),
+            "--port" => parsed.port = args.port(),
+            "--framing" => parsed.framing = args.parsed(&arg, "\"line\" or \"length\""),
+            "--name" => parsed.name = args.value(&arg),
+            _ => args.unknown(&arg),
         }
     }
     parsed
-}
-
-fn usage(problem: &str) -> ! {
-    if !problem.is_empty() {
-        eprintln!("chat_client: {problem}");
-    }
-    eprintln!(
-        "usage: chat_client [--host HOST] [--port PORT] [--framing line|length] [--name NAME]"
-    );
-    std::process::exit(2)
 }

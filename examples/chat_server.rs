@@ -18,20 +18,16 @@
 //! The first line of output is `listening on HOST:PORT`; `--port 0` lets the
 //! system pick a free port.
 
-use std::io::Write;
+#[path = "common/mod.rs"]
+mod common;
+
 use std::process::ExitCode;
 
 use ferrosock::chat::{ChatConfig, ChatServer, Framing, DEFAULT_PORT};
 
 fn main() -> ExitCode {
     let (host, port, framing) = parse_args();
-    match serve(&host, port, framing) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("chat_server: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit_status("chat_server", serve(&host, port, framing))
 }
 
 fn serve(host: &str, port: u16, framing: Framing) -> Result<(), Box<dyn std::error::Error>> {
@@ -40,8 +36,7 @@ fn serve(host: &str, port: u16, framing: Framing) -> Result<(), Box<dyn std::err
         ..ChatConfig::default()
     };
     let server = ChatServer::bind(host, port, config)?;
-    println!("listening on {}", server.local_addr());
-    std::io::stdout().flush()?;
+    common::announce(server.local_addr())?;
     // Every connection gets a thread that reads and relays its messages,
     // and one that writes the room's messages to it.
     server.serve_forever()?;
@@ -51,36 +46,20 @@ fn serve(host: &str, port: u16, framing: Framing) -> Result<(), Box<dyn std::err
 /// `--host HOST` (default 127.0.0.1), `--port PORT` (default 8888) and
 /// `--framing line|length` (default line).
 fn parse_args() -> (String, u16, Framing) {
-    let mut host = String::from("127.0.0.1");
+    let mut args = common::CommandLine::new(
+        "chat_server",
+        "[--host HOST] [--port PORT] [--framing line|length]",
+    );
+    let mut host = String::from(common::DEFAULT_HOST);
     let mut port = DEFAULT_PORT;
     let mut framing = Framing::Line;
-    let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--host" => host = args.next().unwrap_or_else(|| usage("--host needs a value")),
-            "--port" => {
-                port = args
-                    .next()
-                    .and_then(|p| p.parse().ok())
-                    .unwrap_or_else(|| usage("--port needs a number from 0 to 65535"))
-            }
-            "--framing" => {
-                framing = args
-                    .next()
-                    .and_then(|f| f.parse().ok())
-                    .unwrap_or_else(|| usage("--framing needs \"line\" or \"length\""))
-            }
-            "-h" | "--help" => usage(""),
-            other => usage(&format!("unknown argument {other:?}")),
+            "--host" => host = args.value(&arg),
+            "--port" => port = args.port(),
+            "--framing" => framing = args.parsed(&arg, "\"line\" or \"length\""),
+            _ => args.unknown(&arg),
         }
     }
     (host, port, framing)
-}
-
-fn usage(problem: &str) -> ! {
-    if !problem.is_empty() {
-        eprintln!("chat_server: {problem}");
-    }
-    eprintln!("usage: chat_server [--host HOST] [--port PORT] [--framing line|length]");
-    std::process::exit(2)
 }

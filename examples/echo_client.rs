@@ -8,6 +8,9 @@
 //! the server's `recv` then returns 0, it knows the message is complete, and
 //! the client reads the echo until the server closes in turn.
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -17,13 +20,7 @@ const DEFAULT_PORT: u16 = 50007;
 
 fn main() -> ExitCode {
     let (host, port, message) = parse_args();
-    match talk(&host, port, &message) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("echo_client: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit_status("echo_client", talk(&host, port, &message))
 }
 
 fn talk(host: &str, port: u16, message: &str) -> ferrosock::Result<()> {
@@ -61,20 +58,15 @@ fn talk(host: &str, port: u16, message: &str) -> ferrosock::Result<()> {
 
 /// `--host HOST`, `--port PORT`, then the words of the message.
 fn parse_args() -> (String, u16, String) {
-    let mut host = String::from("127.0.0.1");
+    let mut args =
+        common::CommandLine::new("echo_client", "[--host HOST] [--port PORT] [MESSAGE...]");
+    let mut host = String::from(common::DEFAULT_HOST);
     let mut port = DEFAULT_PORT;
     let mut words = Vec::new();
-    let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--host" => host = args.next().unwrap_or_else(|| usage("--host needs a value")),
-            "--port" => {
-                port = args
-                    .next()
-                    .and_then(|p| p.parse().ok())
-                    .unwrap_or_else(|| usage("--port needs a number from 0 to 65535"))
-            }
-            "-h" | "--help" => usage(""),
+            "--host" => host = args.value(&arg),
+            "--port" => port = args.port(),
             _ => words.push(arg),
         }
     }
@@ -84,12 +76,4 @@ fn parse_args() -> (String, u16, String) {
         words.join(" ")
     };
     (host, port, message)
-}
-
-fn usage(problem: &str) -> ! {
-    if !problem.is_empty() {
-        eprintln!("echo_client: {problem}");
-    }
-    eprintln!("usage: echo_client [--host HOST] [--port PORT] [MESSAGE...]");
-    std::process::exit(2)
 }

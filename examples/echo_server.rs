@@ -10,7 +10,9 @@
 //! first line of output is `listening on HOST:PORT`; `--port 0` lets the
 //! system pick a free port.
 
-use std::io::Write;
+#[path = "common/mod.rs"]
+mod common;
+
 use std::process::ExitCode;
 use std::thread;
 
@@ -21,15 +23,9 @@ use ferrosock::{create_server, ServerOptions, SockType, Socket};
 const DEFAULT_PORT: u16 = 50007;
 
 fn main() -> ExitCode {
-    let (host, port) = parse_args();
-    match serve(&host, port) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            // ferrosock errors read as a sentence: what, where, why, what to do.
-            eprintln!("echo_server: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    let (host, port) = common::host_and_port("echo_server", DEFAULT_PORT);
+    // ferrosock errors read as a sentence: what, where, why, what to do.
+    common::exit_status("echo_server", serve(&host, port))
 }
 
 fn serve(host: &str, port: u16) -> Result<(), Box<dyn std::error::Error>> {
@@ -37,8 +33,7 @@ fn serve(host: &str, port: u16) -> Result<(), Box<dyn std::error::Error>> {
     let addr = resolve(host, port, None, SockType::Stream.raw())?.remove(0);
     // create_server = socket + SO_REUSEADDR + bind + listen, in one call.
     let server = create_server(&addr, ServerOptions::default())?;
-    println!("listening on {}", server.local_addr()?);
-    std::io::stdout().flush()?;
+    common::announce(server.local_addr()?)?;
 
     loop {
         // accept blocks until a client connects (接电话: pick up the phone).
@@ -72,33 +67,4 @@ fn echo(conn: &Socket) -> ferrosock::Result<()> {
         // send may take only part of the bytes; send_all loops until all went.
         conn.send_all(&buf[..n], 0)?;
     }
-}
-
-/// `--host HOST` (default 127.0.0.1) and `--port PORT`.
-fn parse_args() -> (String, u16) {
-    let mut host = String::from("127.0.0.1");
-    let mut port = DEFAULT_PORT;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--host" => host = args.next().unwrap_or_else(|| usage("--host needs a value")),
-            "--port" => {
-                port = args
-                    .next()
-                    .and_then(|p| p.parse().ok())
-                    .unwrap_or_else(|| usage("--port needs a number from 0 to 65535"))
-            }
-            "-h" | "--help" => usage(""),
-            other => usage(&format!("unknown argument {other:?}")),
-        }
-    }
-    (host, port)
-}
-
-fn usage(problem: &str) -> ! {
-    if !problem.is_empty() {
-        eprintln!("echo_server: {problem}");
-    }
-    eprintln!("usage: echo_server [--host HOST] [--port PORT]");
-    std::process::exit(2)
 }

@@ -7,7 +7,9 @@
 //! cargo run --example phone_client -- --port 8080
 //! ```
 
-use std::io::{BufRead, IsTerminal, Write};
+#[path = "common/mod.rs"]
+mod common;
+
 use std::process::ExitCode;
 
 use ferrosock::resolve::resolve;
@@ -16,14 +18,8 @@ use ferrosock::{SockType, Socket};
 const DEFAULT_PORT: u16 = 8080;
 
 fn main() -> ExitCode {
-    let (host, port) = parse_args();
-    match call(&host, port) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("phone_client: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    let (host, port) = common::host_and_port("phone_client", DEFAULT_PORT);
+    common::exit_status("phone_client", call(&host, port))
 }
 
 fn call(host: &str, port: u16) -> Result<(), Box<dyn std::error::Error>> {
@@ -33,14 +29,7 @@ fn call(host: &str, port: u16) -> Result<(), Box<dyn std::error::Error>> {
     let phone = Socket::new(server.family(), SockType::Stream)?;
     phone.connect(&server)?;
 
-    let interactive = std::io::stdin().is_terminal();
-    let mut lines = std::io::stdin().lock().lines();
-    loop {
-        if interactive {
-            print!(">>: ");
-            std::io::stdout().flush()?;
-        }
-        let Some(line) = lines.next() else { break };
+    for line in common::typed_lines(">>: ") {
         let line = line?;
         let msg = line.trim();
         // Never send an empty message: TCP carries no empty messages, so the
@@ -72,33 +61,4 @@ fn call(host: &str, port: u16) -> Result<(), Box<dyn std::error::Error>> {
     // Hang up (挂电话).
     phone.close()?;
     Ok(())
-}
-
-/// `--host HOST` (default 127.0.0.1) and `--port PORT`.
-fn parse_args() -> (String, u16) {
-    let mut host = String::from("127.0.0.1");
-    let mut port = DEFAULT_PORT;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--host" => host = args.next().unwrap_or_else(|| usage("--host needs a value")),
-            "--port" => {
-                port = args
-                    .next()
-                    .and_then(|p| p.parse().ok())
-                    .unwrap_or_else(|| usage("--port needs a number from 0 to 65535"))
-            }
-            "-h" | "--help" => usage(""),
-            other => usage(&format!("unknown argument {other:?}")),
-        }
-    }
-    (host, port)
-}
-
-fn usage(problem: &str) -> ! {
-    if !problem.is_empty() {
-        eprintln!("phone_client: {problem}");
-    }
-    eprintln!("usage: phone_client [--host HOST] [--port PORT]");
-    std::process::exit(2)
 }

@@ -17,7 +17,9 @@
 //! connected, the next one waits in the listen backlog. The echo_server
 //! example shows one thread per client instead.
 
-use std::io::Write;
+#[path = "common/mod.rs"]
+mod common;
+
 use std::process::ExitCode;
 
 use ferrosock::resolve::resolve;
@@ -29,14 +31,8 @@ const DEFAULT_PORT: u16 = 8080;
 const BUFSIZE: usize = 1024;
 
 fn main() -> ExitCode {
-    let (host, port) = parse_args();
-    match serve(&host, port) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("phone_server: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    let (host, port) = common::host_and_port("phone_server", DEFAULT_PORT);
+    common::exit_status("phone_server", serve(&host, port))
 }
 
 fn serve(host: &str, port: u16) -> Result<(), Box<dyn std::error::Error>> {
@@ -51,8 +47,7 @@ fn serve(host: &str, port: u16) -> Result<(), Box<dyn std::error::Error>> {
     phone.bind(&addr)?;
     // 3. Switch on (开机): listen, with up to 5 callers waiting (半连接池).
     phone.listen(5)?;
-    println!("listening on {}", phone.local_addr()?);
-    std::io::stdout().flush()?;
+    common::announce(phone.local_addr()?)?;
 
     // The call loop (链接循环): serve one client after another, for ever.
     loop {
@@ -102,33 +97,4 @@ fn talk(conn: &Socket, client: &Address) {
             return;
         }
     }
-}
-
-/// `--host HOST` (default 127.0.0.1) and `--port PORT`.
-fn parse_args() -> (String, u16) {
-    let mut host = String::from("127.0.0.1");
-    let mut port = DEFAULT_PORT;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--host" => host = args.next().unwrap_or_else(|| usage("--host needs a value")),
-            "--port" => {
-                port = args
-                    .next()
-                    .and_then(|p| p.parse().ok())
-                    .unwrap_or_else(|| usage("--port needs a number from 0 to 65535"))
-            }
-            "-h" | "--help" => usage(""),
-            other => usage(&format!("unknown argument {other:?}")),
-        }
-    }
-    (host, port)
-}
-
-fn usage(problem: &str) -> ! {
-    if !problem.is_empty() {
-        eprintln!("phone_server: {problem}");
-    }
-    eprintln!("usage: phone_server [--host HOST] [--port PORT]");
-    std::process::exit(2)
 }

@@ -17,6 +17,9 @@
 //!
 //! `--port 0` (any free port) works too; the default is the tutorial's 8080.
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::process::ExitCode;
 
 use ferrosock::resolve::resolve;
@@ -25,14 +28,8 @@ use ferrosock::{socketpair, Address, Error, SockType, Socket};
 const DEFAULT_PORT: u16 = 8080;
 
 fn main() -> ExitCode {
-    let (host, port) = parse_args();
-    match run(&host, port) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("port_in_use: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    let (host, port) = common::host_and_port("port_in_use", DEFAULT_PORT);
+    common::exit_status("port_in_use", run(&host, port))
 }
 
 fn run(host: &str, port: u16) -> Result<(), Error> {
@@ -132,33 +129,4 @@ fn send_needs_bytes() -> Result<(), Error> {
     let back = String::from_utf8_lossy(&buf[..n]);
     println!("sent {} bytes of UTF-8, got back {back:?}", text.len());
     Ok(())
-}
-
-/// `--host HOST` (default 127.0.0.1) and `--port PORT`.
-fn parse_args() -> (String, u16) {
-    let mut host = String::from("127.0.0.1");
-    let mut port = DEFAULT_PORT;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--host" => host = args.next().unwrap_or_else(|| usage("--host needs a value")),
-            "--port" => {
-                port = args
-                    .next()
-                    .and_then(|p| p.parse().ok())
-                    .unwrap_or_else(|| usage("--port needs a number from 0 to 65535"))
-            }
-            "-h" | "--help" => usage(""),
-            other => usage(&format!("unknown argument {other:?}")),
-        }
-    }
-    (host, port)
-}
-
-fn usage(problem: &str) -> ! {
-    if !problem.is_empty() {
-        eprintln!("port_in_use: {problem}");
-    }
-    eprintln!("usage: port_in_use [--host HOST] [--port PORT]");
-    std::process::exit(2)
 }

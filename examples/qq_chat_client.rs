@@ -9,7 +9,9 @@
 //! A person answers on the other side, so the client waits up to a minute
 //! for each reply; UDP would not tell it if the server were gone.
 
-use std::io::{BufRead, IsTerminal, Write};
+#[path = "common/mod.rs"]
+mod common;
+
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -20,14 +22,8 @@ const DEFAULT_PORT: u16 = 8081;
 const REPLY_WAIT: Duration = Duration::from_secs(60);
 
 fn main() -> ExitCode {
-    let (host, port) = parse_args();
-    match chat(&host, port) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("qq_chat_client: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    let (host, port) = common::host_and_port("qq_chat_client", DEFAULT_PORT);
+    common::exit_status("qq_chat_client", chat(&host, port))
 }
 
 fn chat(host: &str, port: u16) -> Result<(), Box<dyn std::error::Error>> {
@@ -35,14 +31,7 @@ fn chat(host: &str, port: u16) -> Result<(), Box<dyn std::error::Error>> {
     let sock = Socket::new(server.family(), SockType::Datagram)?;
     sock.set_timeout(Timeout::After(REPLY_WAIT))?;
 
-    let interactive = std::io::stdin().is_terminal();
-    let mut lines = std::io::stdin().lock().lines();
-    loop {
-        if interactive {
-            print!("message (Enter sends): ");
-            std::io::stdout().flush()?;
-        }
-        let Some(line) = lines.next() else { break };
+    for line in common::typed_lines("message (Enter sends): ") {
         let line = line?;
         let msg = line.trim();
         if msg == "quit" {
@@ -65,33 +54,4 @@ fn chat(host: &str, port: u16) -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     Ok(())
-}
-
-/// `--host HOST` (default 127.0.0.1) and `--port PORT`.
-fn parse_args() -> (String, u16) {
-    let mut host = String::from("127.0.0.1");
-    let mut port = DEFAULT_PORT;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--host" => host = args.next().unwrap_or_else(|| usage("--host needs a value")),
-            "--port" => {
-                port = args
-                    .next()
-                    .and_then(|p| p.parse().ok())
-                    .unwrap_or_else(|| usage("--port needs a number from 0 to 65535"))
-            }
-            "-h" | "--help" => usage(""),
-            other => usage(&format!("unknown argument {other:?}")),
-        }
-    }
-    (host, port)
-}
-
-fn usage(problem: &str) -> ! {
-    if !problem.is_empty() {
-        eprintln!("qq_chat_client: {problem}");
-    }
-    eprintln!("usage: qq_chat_client [--host HOST] [--port PORT]");
-    std::process::exit(2)
 }

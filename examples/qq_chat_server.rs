@@ -11,7 +11,9 @@
 //! server at the same time: each answer goes to whoever sent the message
 //! being answered. End of input (Ctrl-D) stops the server.
 
-use std::io::{BufRead, IsTerminal, Write};
+#[path = "common/mod.rs"]
+mod common;
+
 use std::process::ExitCode;
 
 use ferrosock::resolve::resolve;
@@ -21,25 +23,17 @@ use ferrosock::{SockType, Socket};
 const DEFAULT_PORT: u16 = 8081;
 
 fn main() -> ExitCode {
-    let (host, port) = parse_args();
-    match serve(&host, port) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("qq_chat_server: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    let (host, port) = common::host_and_port("qq_chat_server", DEFAULT_PORT);
+    common::exit_status("qq_chat_server", serve(&host, port))
 }
 
 fn serve(host: &str, port: u16) -> Result<(), Box<dyn std::error::Error>> {
     let addr = resolve(host, port, None, SockType::Datagram.raw())?.remove(0);
     let server = Socket::new(addr.family(), SockType::Datagram)?;
     server.bind(&addr)?;
-    println!("listening on {}", server.local_addr()?);
-    std::io::stdout().flush()?;
+    common::announce(server.local_addr()?)?;
 
-    let interactive = std::io::stdin().is_terminal();
-    let mut replies = std::io::stdin().lock().lines();
+    let mut replies = common::typed_lines("reply: ");
     let mut buf = [0u8; 1024];
     loop {
         let (n, friend) = match server.recv_from(&mut buf, 0) {
@@ -53,49 +47,16 @@ fn serve(host: &str, port: u16) -> Result<(), Box<dyn std::error::Error>> {
             "message from [{friend}]: {}",
             String::from_utf8_lossy(&buf[..n])
         );
-        if interactive {
-            print!("reply: ");
-            std::io::stdout().flush()?;
-        }
         let Some(reply) = replies.next() else {
             println!("no more replies; bye");
             return Ok(());
         };
         let reply = reply?;
         let reply = reply.trim();
-        if !interactive {
+        if !replies.interactive() {
             // Replies piped in from a file: show what is sent.
             println!("reply: {reply}");
         }
         server.send_to(reply.as_bytes(), 0, &friend)?;
     }
-}
-
-/// `--host HOST` (default 127.0.0.1) and `--port PORT`.
-fn parse_args() -> (String, u16) {
-    let mut host = String::from("127.0.0.1");
-    let mut port = DEFAULT_PORT;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--host" => host = args.next().unwrap_or_else(|| usage("--host needs a value")),
-            "--port" => {
-                port = args
-                    .next()
-                    .and_then(|p| p.parse().ok())
-                    .unwrap_or_else(|| usage("--port needs a number from 0 to 65535"))
-            }
-            "-h" | "--help" => usage(""),
-            other => usage(&format!("unknown argument {other:?}")),
-        }
-    }
-    (host, port)
-}
-
-fn usage(problem: &str) -> ! {
-    if !problem.is_empty() {
-        eprintln!("qq_chat_server: {problem}");
-    }
-    eprintln!("usage: qq_chat_server [--host HOST] [--port PORT]");
-    std::process::exit(2)
 }

@@ -19,22 +19,18 @@
 //! returns and the server is closed. Clients still connected are not waited
 //! for (`block_on_close(false)`).
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::io::{Read, Write};
-use std::mem::MaybeUninit;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use ferrosock::server::{Connection, HandlerResult, Server, ServerHandle};
+use ferrosock::server::{Connection, HandlerResult, Server};
 
 fn main() -> ExitCode {
     let path = parse_args();
-    match serve(path) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("server_unix: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit_status("server_unix", serve(path))
 }
 
 /// Answer upper-cased until the client hangs up.
@@ -50,70 +46,30 @@ fn phone(conn: &mut Connection) -> HandlerResult {
 }
 
 fn serve(path: PathBuf) -> Result<(), Box<dyn std::error::Error>> {
-    let signals = block_stop_signals();
+    let signals = common::block_stop_signals();
     let server = Server::builder()
         .unix(&path)
         .block_on_close(false)
         .build(phone)?;
-    println!("listening on {}", server.local_addr());
-    std::io::stdout().flush()?;
-    stop_on_signal(signals, server.handle());
+    common::announce(server.local_addr())?;
+    common::stop_on_signal(signals, server.handle());
     server.serve_forever()?;
     println!("shutting down");
     server.close(); // removes the socket file
     Ok(())
 }
 
-/// Blocks SIGINT and SIGTERM in this thread, and so in every thread
-/// started after it; returns the set for [`stop_on_signal`].
-fn block_stop_signals() -> libc::sigset_t {
-    let mut set = MaybeUninit::<libc::sigset_t>::uninit();
-    // SAFETY: sigemptyset initialises the set before the other calls read
-    // it; pthread_sigmask only reads it.
-    unsafe {
-        libc::sigemptyset(set.as_mut_ptr());
-        libc::sigaddset(set.as_mut_ptr(), libc::SIGINT);
-        libc::sigaddset(set.as_mut_ptr(), libc::SIGTERM);
-        libc::pthread_sigmask(libc::SIG_BLOCK, set.as_ptr(), std::ptr::null_mut());
-        set.assume_init()
-    }
-}
-
-/// Waits on a thread of its own for SIGINT or SIGTERM, then stops the
-/// server.
-fn stop_on_signal(set: libc::sigset_t, server: ServerHandle) {
-    std::thread::spawn(move || {
-        let mut signal = 0;
-        // SAFETY: `set` is an initialised signal set and `signal` is
-        // writable; sigwait only writes the signal number.
-        unsafe { libc::sigwait(&set, &mut signal) };
-        server.shutdown();
-    });
-}
-
+/// `--path PATH` (default: `ferrosock-phone-PID.sock` in the temp
+/// directory).
 fn parse_args() -> PathBuf {
     let mut path =
         std::env::temp_dir().join(format!("ferrosock-phone-{}.sock", std::process::id()));
-    let mut args = std::env::args().skip(1);
+    let mut args = common::CommandLine::new("server_unix", "[--path PATH]");
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--path" => {
-                path = args
-                    .next()
-                    .map(PathBuf::from)
-                    .unwrap_or_else(|| usage("--path needs a value"))
-            }
-            "-h" | "--help" => usage(""),
-            other => usage(&format!("unknown argument {other:?}")),
+            "--path" => path = PathBuf::from(args.value(&arg)),
+            _ => args.unknown(&arg),
         }
     }
     path
-}
-
-fn usage(problem: &str) -> ! {
-    if !problem.is_empty() {
-        eprintln!("server_unix: {problem}");
-    }
-    eprintln!("usage: server_unix [--path PATH]");
-    std::process::exit(2)
 }

@@ -9,7 +9,9 @@
 //! promise delivery (尽最大努力: best effort), so the client waits for an
 //! answer at most 5 seconds and then moves on.
 
-use std::io::{BufRead, IsTerminal, Write};
+#[path = "common/mod.rs"]
+mod common;
+
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -19,14 +21,8 @@ use ferrosock::{ErrorKind, SockType, Socket, Timeout};
 const DEFAULT_PORT: u16 = 9000;
 
 fn main() -> ExitCode {
-    let (host, port) = parse_args();
-    match talk(&host, port) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("udp_echo_client: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    let (host, port) = common::host_and_port("udp_echo_client", DEFAULT_PORT);
+    common::exit_status("udp_echo_client", talk(&host, port))
 }
 
 fn talk(host: &str, port: u16) -> Result<(), Box<dyn std::error::Error>> {
@@ -34,16 +30,9 @@ fn talk(host: &str, port: u16) -> Result<(), Box<dyn std::error::Error>> {
     let sock = Socket::new(server.family(), SockType::Datagram)?;
     sock.set_timeout(Timeout::After(Duration::from_secs(5)))?;
 
-    let interactive = std::io::stdin().is_terminal();
-    let mut lines = std::io::stdin().lock().lines();
-    loop {
-        if interactive {
-            print!(">>: ");
-            std::io::stdout().flush()?;
-        }
-        let Some(line) = lines.next() else { break };
-        let msg = line?;
-        let msg = msg.trim();
+    for line in common::typed_lines(">>: ") {
+        let line = line?;
+        let msg = line.trim();
         if msg.is_empty() {
             continue;
         }
@@ -61,33 +50,4 @@ fn talk(host: &str, port: u16) -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     Ok(())
-}
-
-/// `--host HOST` (default 127.0.0.1) and `--port PORT`.
-fn parse_args() -> (String, u16) {
-    let mut host = String::from("127.0.0.1");
-    let mut port = DEFAULT_PORT;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--host" => host = args.next().unwrap_or_else(|| usage("--host needs a value")),
-            "--port" => {
-                port = args
-                    .next()
-                    .and_then(|p| p.parse().ok())
-                    .unwrap_or_else(|| usage("--port needs a number from 0 to 65535"))
-            }
-            "-h" | "--help" => usage(""),
-            other => usage(&format!("unknown argument {other:?}")),
-        }
-    }
-    (host, port)
-}
-
-fn usage(problem: &str) -> ! {
-    if !problem.is_empty() {
-        eprintln!("udp_echo_client: {problem}");
-    }
-    eprintln!("usage: udp_echo_client [--host HOST] [--port PORT]");
-    std::process::exit(2)
 }

@@ -10,7 +10,9 @@
 //! server learns who to answer from each datagram's sender address, so any
 //! number of clients can talk to it, in any order.
 
-use std::io::Write;
+#[path = "common/mod.rs"]
+mod common;
+
 use std::process::ExitCode;
 
 use ferrosock::resolve::resolve;
@@ -20,14 +22,8 @@ use ferrosock::{SockType, Socket};
 const DEFAULT_PORT: u16 = 9000;
 
 fn main() -> ExitCode {
-    let (host, port) = parse_args();
-    match serve(&host, port) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("udp_echo_server: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    let (host, port) = common::host_and_port("udp_echo_server", DEFAULT_PORT);
+    common::exit_status("udp_echo_server", serve(&host, port))
 }
 
 fn serve(host: &str, port: u16) -> Result<(), Box<dyn std::error::Error>> {
@@ -35,8 +31,7 @@ fn serve(host: &str, port: u16) -> Result<(), Box<dyn std::error::Error>> {
     // SOCK_DGRAM: the datagram protocol (数据报协议), i.e. UDP.
     let server = Socket::new(addr.family(), SockType::Datagram)?;
     server.bind(&addr)?;
-    println!("listening on {}", server.local_addr()?);
-    std::io::stdout().flush()?;
+    common::announce(server.local_addr()?)?;
 
     let mut buf = [0u8; 1024];
     loop {
@@ -57,33 +52,4 @@ fn serve(host: &str, port: u16) -> Result<(), Box<dyn std::error::Error>> {
             eprintln!("sendto {client} failed: {e}");
         }
     }
-}
-
-/// `--host HOST` (default 127.0.0.1) and `--port PORT`.
-fn parse_args() -> (String, u16) {
-    let mut host = String::from("127.0.0.1");
-    let mut port = DEFAULT_PORT;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--host" => host = args.next().unwrap_or_else(|| usage("--host needs a value")),
-            "--port" => {
-                port = args
-                    .next()
-                    .and_then(|p| p.parse().ok())
-                    .unwrap_or_else(|| usage("--port needs a number from 0 to 65535"))
-            }
-            "-h" | "--help" => usage(""),
-            other => usage(&format!("unknown argument {other:?}")),
-        }
-    }
-    (host, port)
-}
-
-fn usage(problem: &str) -> ! {
-    if !problem.is_empty() {
-        eprintln!("udp_echo_server: {problem}");
-    }
-    eprintln!("usage: udp_echo_server [--host HOST] [--port PORT]");
-    std::process::exit(2)
 }

@@ -39,6 +39,8 @@ pub mod ffi;
 /// cbindgen:ignore
 pub mod framing;
 /// cbindgen:ignore
+pub mod inet;
+/// cbindgen:ignore
 pub mod resolve;
 /// cbindgen:ignore
 pub mod server;
@@ -52,6 +54,7 @@ mod timeout;
 pub use addr::{Address, Family, UnixAddr};
 pub use create::{create_connection, create_server, has_dualstack_ipv6, socketpair, ServerOptions};
 pub use error::{Cause, Error, ErrorKind, Result};
+pub use socket::BorrowedSocket;
 pub use socket::{SockType, Socket, DEFAULT_BACKLOG};
 pub use std::net::Shutdown;
 pub use sys::{clear_interrupt_check, set_interrupt_check};

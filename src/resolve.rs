@@ -1,12 +1,21 @@
 //! Name resolution through the system resolver: `getaddrinfo`,
-//! `gethostname`, and the rules that turn a `(host, port)` pair into an
-//! [`Address`] the way CPython's socket module does.
+//! `getnameinfo`, `gethostname`, the services and protocols databases, and
+//! the rules that turn a `(host, port)` pair into an [`Address`] the way
+//! CPython's socket module does.
 //!
 //! A host may be a name (`"localhost"`), a numeric address, `""` (any
 //! address: `0.0.0.0` or `::`) or `"<broadcast>"` (`255.255.255.255`).
+//!
+//! Every function here is thread-safe. `getaddrinfo` and `getnameinfo` are
+//! thread-safe in C; `getservbyname`, `getservbyport` and `getprotobyname`
+//! answer in static storage, so ferrosock calls them under one private lock
+//! and copies the answer out before releasing it (the `libc` crate does not
+//! bind their reentrant `*_r` variants, which also differ between systems).
 
 use std::ffi::{CStr, CString};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
+
+use parking_lot::Mutex;
 
 use crate::addr::{parse_ip, split_host_port, Address, Family};
 use crate::error::{Cause, Error, Result};
@@ -239,6 +248,127 @@ pub fn gethostbyname(name: &str) -> Result<Ipv4Addr> {
             format!("resolver answered a non-IPv4 address {other}"),
         )),
     }
+}
+
+/// Names an IP address and port with the system's `getnameinfo(3)`: the
+/// host name (or numeric address) and the service name (or port number).
+///
+/// `flags` are the `NI_*` flags: `NI_NUMERICHOST` and `NI_NUMERICSERV` ask
+/// for numbers without any lookup, `NI_NAMEREQD` makes a missing host name an
+/// error instead of the numeric form, `NI_DGRAM` looks the port up as a UDP
+/// service. A reverse lookup may query the network's resolver, so the call
+/// can take time.
+///
+/// Fails with [`Cause::Resolve`] carrying the `EAI_*` code (`EAI_NONAME`
+/// when `NI_NAMEREQD` finds no name; `EAI_FAMILY` for a Unix address, which
+/// has no host or port), or an OS error for `EAI_SYSTEM`.
+pub fn getnameinfo(addr: &Address, flags: i32) -> Result<(String, String)> {
+    if matches!(addr, Address::Unix(_)) {
+        return Err(gai_error("getnameinfo", libc::EAI_FAMILY).with_target(addr));
+    }
+    let sa = addr.to_sockaddr()?;
+    // NI_MAXHOST and NI_MAXSERV of <netdb.h>: the longest answers, with NUL.
+    let mut host = [0 as libc::c_char; 1025];
+    let mut serv = [0 as libc::c_char; 32];
+    // SAFETY: sa points to sa.len() bytes of a valid sockaddr; host and serv
+    // are writable buffers of the lengths passed. getnameinfo is thread-safe.
+    let rc = unsafe {
+        libc::getnameinfo(
+            sa.as_ptr().cast(),
+            sa.len(),
+            host.as_mut_ptr(),
+            host.len() as libc::socklen_t,
+            serv.as_mut_ptr(),
+            serv.len() as libc::socklen_t,
+            flags,
+        )
+    };
+    if rc != 0 {
+        return Err(gai_error("getnameinfo", rc).with_target(addr));
+    }
+    let text = |buf: &[libc::c_char]| {
+        // SAFETY: on success getnameinfo wrote a NUL-terminated string into
+        // each buffer.
+        unsafe { CStr::from_ptr(buf.as_ptr()) }
+            .to_string_lossy()
+            .into_owned()
+    };
+    Ok((text(&host), text(&serv)))
+}
+
+/// Serialises the services and protocols database look-ups, whose answers
+/// live in static storage that the next look-up overwrites.
+static NETDB: Mutex<()> = Mutex::new(());
+
+/// The port of the service `name` (`getservbyname(3)`, the services
+/// database such as `/etc/services`): `"http"` gives 80.
+///
+/// `proto` restricts the answer to a protocol (`"tcp"`, `"udp"`); `None`
+/// takes the first entry of any. `None` when there is no such service, or a
+/// name contains a NUL character.
+pub fn service_port(name: &str, proto: Option<&str>) -> Option<u16> {
+    let name = CString::new(name).ok()?;
+    let proto = proto.map(CString::new).transpose().ok()?;
+    let _guard = NETDB.lock();
+    // SAFETY: both strings are NUL-terminated and outlive the call. The
+    // result is NULL or points to static storage, which no other ferrosock
+    // call overwrites while we hold the lock, and which we read at once.
+    let ent = unsafe {
+        libc::getservbyname(
+            name.as_ptr(),
+            proto.as_ref().map_or(std::ptr::null(), |p| p.as_ptr()),
+        )
+    };
+    if ent.is_null() {
+        return None;
+    }
+    // SAFETY: ent is a valid servent (checked non-NULL above). s_port holds
+    // the port in network byte order in its low 16 bits.
+    Some(u16::from_be(unsafe { (*ent).s_port } as u16))
+}
+
+/// The name of the service on `port` (`getservbyport(3)`): port 80 gives
+/// `"http"`.
+///
+/// `proto` restricts the answer to a protocol (`"tcp"`, `"udp"`); `None`
+/// takes the first entry of any. `None` when no service is listed for the
+/// port, or `proto` contains a NUL character.
+pub fn service_name(port: u16, proto: Option<&str>) -> Option<String> {
+    let proto = proto.map(CString::new).transpose().ok()?;
+    let _guard = NETDB.lock();
+    // SAFETY: proto is NUL-terminated (or NULL) and outlives the call; the
+    // port is passed in network byte order as the function expects. The
+    // result is NULL or static storage that we copy out under the lock.
+    let ent = unsafe {
+        libc::getservbyport(
+            i32::from(port.to_be()),
+            proto.as_ref().map_or(std::ptr::null(), |p| p.as_ptr()),
+        )
+    };
+    if ent.is_null() {
+        return None;
+    }
+    // SAFETY: ent is a valid servent whose s_name is a NUL-terminated string.
+    let name = unsafe { CStr::from_ptr((*ent).s_name) };
+    Some(name.to_string_lossy().into_owned())
+}
+
+/// The number of the protocol `name` (`getprotobyname(3)`, the protocols
+/// database such as `/etc/protocols`): `"tcp"` gives 6 (`IPPROTO_TCP`).
+///
+/// `None` when there is no such protocol, or the name contains a NUL
+/// character.
+pub fn protocol_number(name: &str) -> Option<i32> {
+    let name = CString::new(name).ok()?;
+    let _guard = NETDB.lock();
+    // SAFETY: name is NUL-terminated and outlives the call; the result is
+    // NULL or static storage that we read under the lock.
+    let ent = unsafe { libc::getprotobyname(name.as_ptr()) };
+    if ent.is_null() {
+        return None;
+    }
+    // SAFETY: ent is a valid protoent (checked non-NULL above).
+    Some(unsafe { (*ent).p_proto })
 }
 
 #[cfg(test)]

@@ -17,9 +17,11 @@
 //! that has gone away gives an `EPIPE` error instead of killing the process.
 
 use std::io;
+use std::marker::PhantomData;
 use std::mem::MaybeUninit;
 use std::net::Shutdown;
-use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, RawFd};
+use std::ops::Deref;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, RawFd};
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -66,6 +68,9 @@ pub struct Socket {
     ty: i32,
     proto: i32,
     timeout: AtomicU64,
+    /// False for the socket inside a [`BorrowedSocket`]: closing and
+    /// dropping then forget the descriptor instead of closing it.
+    owns_fd: bool,
 }
 
 impl Socket {
@@ -129,6 +134,7 @@ impl Socket {
             ty: ty & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC),
             proto,
             timeout: AtomicU64::new(Timeout::Blocking.to_bits()),
+            owns_fd: true,
         };
         // Like CPython, a blocking default leaves the descriptor's flags as
         // they are (an adopted non-blocking fd stays so); any other default
@@ -412,9 +418,10 @@ impl Socket {
 
     /// Closes the socket. Closing twice is not an error; `ECONNRESET` from
     /// `close` (the peer reset the connection) is ignored, as CPython does.
+    /// The socket of a [`BorrowedSocket`] only forgets its descriptor.
     pub fn close(&self) -> Result<()> {
         let fd = self.fd.swap(-1, Ordering::AcqRel);
-        if fd < 0 {
+        if fd < 0 || !self.owns_fd {
             return Ok(());
         }
         match sys::close(fd) {
@@ -614,9 +621,110 @@ impl Socket {
 impl Drop for Socket {
     fn drop(&mut self) {
         let fd = *self.fd.get_mut();
-        if fd >= 0 {
+        if fd >= 0 && self.owns_fd {
             let _ = sys::close(fd);
         }
+    }
+}
+
+/// A [`Socket`] on a file descriptor that something else owns and keeps
+/// open, such as a socket object of another library: the Python face uses
+/// it to frame messages on the standard library's `socket.socket` objects.
+///
+/// It dereferences to a [`Socket`], so every operation is available, with
+/// three differences:
+///
+/// * it never closes the descriptor: [`Socket::close`] and dropping only
+///   forget it, and the owner closes it as usual;
+/// * it is made in the mode the owner says the descriptor is in, and does
+///   not touch the descriptor's `O_NONBLOCK` flag. The mode must agree with
+///   that flag as the owner keeps it (as CPython's sockets do): a blocking
+///   descriptor for [`Timeout::Blocking`], a non-blocking one otherwise. A
+///   blocking descriptor lent as [`Timeout::After`] would let a receive wait
+///   past the timeout;
+/// * [`Socket::set_timeout`] and [`Socket::set_blocking`] do change the
+///   descriptor's flag, which the owner shares: leave them to the owner.
+///
+/// The borrow is checked by the compiler through [`BorrowedFd`]: the
+/// descriptor stays open for `'fd`, which is the safety contract of
+/// [`BorrowedFd::borrow_raw`] at the place where a raw descriptor is lent.
+///
+/// ```
+/// use std::os::fd::AsFd;
+/// use ferrosock::{BorrowedSocket, Timeout};
+///
+/// # fn main() -> ferrosock::Result<()> {
+/// let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+/// let lent = BorrowedSocket::new(a.as_fd(), Timeout::Blocking)?;
+/// lent.send_all(b"hi", 0)?;
+/// lent.close()?; // forgets the descriptor; `a` still owns it
+/// drop(lent);
+/// let mut buf = [0u8; 2];
+/// std::io::Read::read_exact(&mut &b, &mut buf).unwrap();
+/// assert_eq!(&buf, b"hi");
+/// # drop(a);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct BorrowedSocket<'fd> {
+    sock: Socket,
+    _owner: PhantomData<BorrowedFd<'fd>>,
+}
+
+impl<'fd> BorrowedSocket<'fd> {
+    /// Lends `fd` as a socket in mode `timeout`, asking the system for its
+    /// family, type and protocol. Fails if `fd` is not a socket.
+    pub fn new(fd: BorrowedFd<'fd>, timeout: Timeout) -> Result<BorrowedSocket<'fd>> {
+        let raw = fd.as_raw_fd();
+        let ask = |name| {
+            sys::getsockopt_int(raw, libc::SOL_SOCKET, name).map_err(|e| Error::os("socket", e))
+        };
+        let (family, ty, proto) = (
+            ask(libc::SO_DOMAIN)?,
+            ask(libc::SO_TYPE)?,
+            ask(libc::SO_PROTOCOL)?,
+        );
+        Ok(BorrowedSocket::with_kind(fd, family, ty, proto, timeout))
+    }
+
+    /// Lends `fd` as a socket of the given `AF_*` family, `SOCK_*` type and
+    /// protocol, as the owner knows them, in mode `timeout`: no system call.
+    /// Wrong values only affect what [`Socket::family`] and friends report
+    /// and how a `recv_from` sender's address is read.
+    pub fn with_kind(
+        fd: BorrowedFd<'fd>,
+        family: i32,
+        ty: i32,
+        proto: i32,
+        timeout: Timeout,
+    ) -> BorrowedSocket<'fd> {
+        let sock = Socket {
+            fd: AtomicI32::new(fd.as_raw_fd()),
+            family,
+            ty: ty & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC),
+            proto,
+            timeout: AtomicU64::new(timeout.normalized().to_bits()),
+            owns_fd: false,
+        };
+        BorrowedSocket {
+            sock,
+            _owner: PhantomData,
+        }
+    }
+}
+
+impl Deref for BorrowedSocket<'_> {
+    type Target = Socket;
+
+    fn deref(&self) -> &Socket {
+        &self.sock
+    }
+}
+
+impl std::borrow::Borrow<Socket> for BorrowedSocket<'_> {
+    fn borrow(&self) -> &Socket {
+        &self.sock
     }
 }
 

@@ -1,8 +1,9 @@
 //! The few direct libc calls of the core, each fenced with a `SAFETY` note:
 //! waiting for readiness with `poll`, the interrupt check, raw socket
-//! options and `strerror`.
+//! options and `strerror`; and the C library functions that the `libc`
+//! crate does not bind on Linux.
 
-use std::ffi::CStr;
+use std::ffi::{c_char, c_int, c_void, CStr};
 use std::io;
 use std::os::fd::RawFd;
 use std::time::Instant;
@@ -221,4 +222,24 @@ pub(crate) fn close(fd: RawFd) -> io::Result<()> {
     } else {
         Err(io::Error::last_os_error())
     }
+}
+
+// POSIX `<arpa/inet.h>` functions that the `libc` crate leaves out on Linux;
+// glibc and musl both export them. Safe wrappers are in `crate::inet`.
+extern "C" {
+    /// `int inet_aton(const char *cp, struct in_addr *inp)`: 1 on success,
+    /// 0 when `cp` is not an address.
+    pub(crate) fn inet_aton(cp: *const c_char, inp: *mut libc::in_addr) -> c_int;
+    /// `int inet_pton(int af, const char *src, void *dst)`: 1 on success, 0
+    /// when `src` is not an address of `af`, -1 (`EAFNOSUPPORT`) for an
+    /// unknown `af`.
+    pub(crate) fn inet_pton(af: c_int, src: *const c_char, dst: *mut c_void) -> c_int;
+    /// `const char *inet_ntop(int af, const void *src, char *dst, socklen_t
+    /// size)`: `dst` on success, NULL (errno set) on failure.
+    pub(crate) fn inet_ntop(
+        af: c_int,
+        src: *const c_void,
+        dst: *mut c_char,
+        size: libc::socklen_t,
+    ) -> *const c_char;
 }

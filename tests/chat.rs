@@ -7,7 +7,6 @@
 //! client "joins" by saying hello and waiting for its own echo: from then
 //! on the server has it in the room, so nothing sent later can miss it.
 
-mod chat_util;
 mod util;
 
 use std::collections::HashMap;
@@ -21,10 +20,13 @@ use ferrosock::framing::FramedSocket;
 use ferrosock::{ErrorKind, Family, SockType, Socket, Timeout};
 use serde_json::Value;
 
-use chat_util::Program;
+use util::process::Examples;
 use util::{bounded, v4, WAIT};
 
 const FRAMINGS: [Framing; 2] = [Framing::Line, Framing::Length];
+
+/// The example programs the last tests run as processes.
+static CHAT_EXAMPLES: Examples = Examples::new(&["chat_server", "chat_client"]);
 
 /// No test reads anywhere near this many messages on one connection.
 const MAX_MESSAGES: usize = 200_000;
@@ -615,15 +617,7 @@ fn named(name: &str, msg: &str) -> (String, String) {
 /// a client in this process: everyone hears everyone.
 fn example_programs_chat(framing: Framing) {
     let f = framing.as_str();
-    let server = Program::start(
-        "chat_server",
-        &["--host", "127.0.0.1", "--port", "0", "--framing", f],
-    );
-    let first = server.next_line();
-    let addr = first
-        .strip_prefix("listening on 127.0.0.1:")
-        .unwrap_or_else(|| panic!("first line was {first:?}"));
-    let port: u16 = addr.parse().unwrap();
+    let (server, port) = CHAT_EXAMPLES.start_server("chat_server", &["--framing", f]);
     let p = port.to_string();
     let client_args = |name: &'static str| -> Vec<&str> {
         vec![
@@ -644,7 +638,7 @@ fn example_programs_chat(framing: Framing) {
     watcher.say("hello").unwrap();
     recv_until(&mut watcher, |m| m.name == "watcher");
 
-    let mut alice = Program::start("chat_client", &client_args("alice"));
+    let mut alice = CHAT_EXAMPLES.start("chat_client", &client_args("alice"));
     alice.type_in("hello from alice\n");
     let lines = alice.lines_until(|l| l.contains("hello from alice"));
     let got: Vec<_> = lines.iter().map(|l| parse_line(l)).collect();
@@ -656,7 +650,7 @@ fn example_programs_chat(framing: Framing) {
         ]
     );
 
-    let mut bob = Program::start("chat_client", &client_args("bob"));
+    let mut bob = CHAT_EXAMPLES.start("chat_client", &client_args("bob"));
     bob.type_in("hi alice, 你好\n");
     bob.lines_until(|l| l.contains("hi alice"));
     let lines = alice.lines_until(|l| l.contains("hi alice"));

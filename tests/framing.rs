@@ -3,6 +3,8 @@
 //!
 //! Test names say the case they prove, after tokio-util's codec tests.
 
+mod util;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::time::Duration;
@@ -13,10 +15,8 @@ use ferrosock::framing::{
     Codec, CrLf, Delimited, Endian, FrameDecoder, FramedSocket, HeaderWidth, LengthCounts,
     LengthPrefixed, DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_LINE_SIZE,
 };
-use ferrosock::{
-    create_server, socketpair, Address, Cause, ErrorKind, Family, ServerOptions, SockType, Socket,
-    Timeout,
-};
+use ferrosock::{socketpair, Cause, ErrorKind, Socket, Timeout};
+use util::tcp_pair;
 
 // ----- helpers ---------------------------------------------------------------
 
@@ -63,16 +63,6 @@ unsafe impl GlobalAlloc for Tracking {
 #[global_allocator]
 static ALLOCATOR: Tracking = Tracking;
 
-/// A connected TCP pair on 127.0.0.1: (client, server side).
-fn tcp_pair() -> (Socket, Socket) {
-    let addr: Address = "127.0.0.1:0".parse().unwrap();
-    let listener = create_server(&addr, ServerOptions::default()).unwrap();
-    let client = Socket::new(Family::Inet, SockType::Stream).unwrap();
-    client.connect(&listener.local_addr().unwrap()).unwrap();
-    let (server, _) = listener.accept().unwrap();
-    (client, server)
-}
-
 /// Both kinds of stream the framing runs over.
 fn pairs() -> Vec<(&'static str, Socket, Socket)> {
     let (a, b) = socketpair().unwrap();
@@ -99,6 +89,25 @@ fn every_length_setting() -> Vec<LengthPrefixed> {
         }
     }
     all
+}
+
+/// Sends `frames` from `a` and receives them on `b`, both framed with
+/// `codec`: each must arrive whole, in order, with nothing left over.
+#[track_caller]
+fn assert_round_trip(kind: &str, a: &Socket, b: &Socket, codec: Codec, frames: &[&[u8]]) {
+    let mut tx = FramedSocket::new(a, codec.clone());
+    let mut rx = FramedSocket::new(b, codec.clone());
+    for frame in frames {
+        tx.send_frame(frame).unwrap();
+    }
+    for frame in frames {
+        assert_eq!(
+            rx.recv_frame().unwrap().as_deref(),
+            Some(*frame),
+            "{kind} {codec:?}"
+        );
+    }
+    assert_eq!(rx.decoder().buffered(), 0, "{kind} {codec:?}");
 }
 
 fn encode_all(codec: &Codec, frames: &[&[u8]]) -> Vec<u8> {
@@ -249,19 +258,7 @@ fn round_trip_every_length_prefixed_setting_over_unix_and_tcp() {
     let frames: [&[u8]; 4] = [b"", b"a", b"hello world", &long];
     for (kind, a, b) in pairs() {
         for codec in every_length_setting() {
-            let mut tx = FramedSocket::new(&a, codec);
-            let mut rx = FramedSocket::new(&b, codec);
-            for frame in frames {
-                tx.send_frame(frame).unwrap();
-            }
-            for frame in frames {
-                assert_eq!(
-                    rx.recv_frame().unwrap().as_deref(),
-                    Some(frame),
-                    "{kind} {codec:?}"
-                );
-            }
-            assert_eq!(rx.decoder().buffered(), 0);
+            assert_round_trip(kind, &a, &b, codec.into(), &frames);
         }
     }
 }
@@ -284,18 +281,7 @@ fn round_trip_delimiters_single_and_multi_byte_over_unix_and_tcp() {
     ];
     for (kind, a, b) in pairs() {
         for codec in &codecs {
-            let mut tx = FramedSocket::new(&a, codec.clone());
-            let mut rx = FramedSocket::new(&b, codec.clone());
-            for frame in frames {
-                tx.send_frame(frame).unwrap();
-            }
-            for frame in frames {
-                assert_eq!(
-                    rx.recv_frame().unwrap().as_deref(),
-                    Some(frame),
-                    "{kind} {codec:?}"
-                );
-            }
+            assert_round_trip(kind, &a, &b, codec.clone().into(), &frames);
         }
     }
 }

@@ -104,6 +104,24 @@ fn signal_until(thread: &JoinHandle<()>, mut done: impl FnMut() -> bool) {
     panic!("the signal never reached the blocked call");
 }
 
+/// Runs `call` on a thread of its own and signals that thread until the
+/// call returns; the call must have failed, and this gives its error.
+fn interrupted<T: Send + 'static>(
+    call: impl FnOnce() -> ferrosock::Result<T> + Send + 'static,
+) -> ferrosock::Error {
+    let (handle, result) = spawn(call);
+    let mut outcome = None;
+    signal_until(&handle, || {
+        outcome = result.recv_timeout(Duration::from_millis(50)).ok();
+        outcome.is_some()
+    });
+    handle.join().unwrap();
+    match outcome.unwrap() {
+        Ok(_) => panic!("the call succeeded although it was interrupted"),
+        Err(e) => e,
+    }
+}
+
 #[test]
 fn blocked_accept_gives_up_when_the_check_says_so() {
     let _turn = my_turn();
@@ -112,16 +130,7 @@ fn blocked_accept_gives_up_when_the_check_says_so() {
 
     let (l, _) = listener(&v4(0));
     l.set_timeout(Timeout::Blocking).unwrap();
-    let (handle, result) = spawn(move || l.accept().map(|_| ()));
-
-    let mut outcome = None;
-    signal_until(&handle, || {
-        outcome = result.recv_timeout(Duration::from_millis(50)).ok();
-        outcome.is_some()
-    });
-    handle.join().unwrap();
-
-    let err = outcome.unwrap().unwrap_err();
+    let err = interrupted(move || l.accept().map(|_| ()));
     assert!(matches!(err.cause(), Cause::Interrupted), "{err:?}");
     assert_eq!(err.kind(), ErrorKind::Interrupted);
     assert_eq!(err.errno(), Some(libc::EINTR));
@@ -167,17 +176,10 @@ fn blocked_recv_gives_up_when_the_check_says_so() {
 
     let (a, _b) = ferrosock::socketpair().unwrap();
     a.set_timeout(Timeout::Blocking).unwrap();
-    let (handle, result) = spawn(move || {
+    let err = interrupted(move || {
         let mut buf = [0u8; 8];
         a.recv(&mut buf, 0)
     });
-    let mut outcome = None;
-    signal_until(&handle, || {
-        outcome = result.recv_timeout(Duration::from_millis(50)).ok();
-        outcome.is_some()
-    });
-    handle.join().unwrap();
-    let err = outcome.unwrap().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Interrupted, "{err}");
     assert_eq!(err.op(), "recv");
 }
@@ -192,14 +194,7 @@ fn wait_with_timeout_gives_up_when_the_check_says_so() {
 
     let (l, _) = listener(&v4(0));
     l.set_timeout(Timeout::After(WAIT)).unwrap();
-    let (handle, result) = spawn(move || l.accept().map(|_| ()));
-    let mut outcome = None;
-    signal_until(&handle, || {
-        outcome = result.recv_timeout(Duration::from_millis(50)).ok();
-        outcome.is_some()
-    });
-    handle.join().unwrap();
-    let err = outcome.unwrap().unwrap_err();
+    let err = interrupted(move || l.accept().map(|_| ()));
     assert_eq!(err.kind(), ErrorKind::Interrupted, "{err}");
 }
 

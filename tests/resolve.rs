@@ -1,9 +1,12 @@
-//! Name resolution: `getaddrinfo`, CPython's host rules, host names.
+//! Name resolution: `getaddrinfo`, `getnameinfo`, CPython's host rules,
+//! host names, the services and protocols databases, interface names.
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4};
 
+use ferrosock::inet::{if_indextoname, if_nameindex, if_nametoindex};
 use ferrosock::resolve::{
-    getaddrinfo, gethostbyname, gethostname, resolve, resolve_one, resolve_text,
+    getaddrinfo, gethostbyname, gethostname, getnameinfo, protocol_number, resolve, resolve_one,
+    resolve_text, service_name, service_port,
 };
 use ferrosock::{Address, Cause, ErrorKind, Family};
 
@@ -234,4 +237,107 @@ fn gethostname_is_a_plain_nonempty_name() {
     assert!(!name.is_empty());
     assert!(!name.contains('\0'));
     assert!(name.len() < 256);
+}
+
+#[test]
+fn getnameinfo_numeric_gives_the_address_and_port_as_text() {
+    let numeric = libc::NI_NUMERICHOST | libc::NI_NUMERICSERV;
+    let v4: Address = "127.0.0.1:80".parse().unwrap();
+    assert_eq!(
+        getnameinfo(&v4, numeric).unwrap(),
+        ("127.0.0.1".to_string(), "80".to_string())
+    );
+    let v6: Address = "[::1]:8080".parse().unwrap();
+    assert_eq!(
+        getnameinfo(&v6, numeric).unwrap(),
+        ("::1".to_string(), "8080".to_string())
+    );
+}
+
+#[test]
+fn getnameinfo_names_a_known_service() {
+    let addr: Address = "127.0.0.1:80".parse().unwrap();
+    let (host, service) = getnameinfo(&addr, libc::NI_NUMERICHOST).unwrap();
+    assert_eq!(host, "127.0.0.1");
+    assert_eq!(service, "http");
+}
+
+#[test]
+fn getnameinfo_of_a_unix_address_is_a_family_error() {
+    let err = getnameinfo(&Address::unix("/tmp/x.sock"), 0).unwrap_err();
+    match err.cause() {
+        Cause::Resolve { code, message } => {
+            assert_eq!(*code, libc::EAI_FAMILY);
+            assert!(!message.is_empty());
+        }
+        other => panic!("expected a resolver error, got {other:?}"),
+    }
+    assert_eq!(err.op(), "getnameinfo");
+    assert_eq!(err.errno(), None);
+}
+
+#[test]
+fn service_port_reads_the_services_database() {
+    assert_eq!(service_port("http", Some("tcp")), Some(80));
+    assert_eq!(service_port("http", None), Some(80));
+    assert_eq!(service_port("domain", Some("udp")), Some(53));
+    assert_eq!(service_port("no-such-service", None), None);
+    assert_eq!(service_port("http", Some("no-such-proto")), None);
+    assert_eq!(service_port("ht\0tp", None), None);
+}
+
+#[test]
+fn service_name_reads_the_services_database() {
+    assert_eq!(service_name(80, Some("tcp")).as_deref(), Some("http"));
+    assert_eq!(service_name(80, None).as_deref(), Some("http"));
+    assert_eq!(service_name(22, Some("tcp")).as_deref(), Some("ssh"));
+    assert_eq!(service_name(80, Some("tc\0p")), None);
+}
+
+#[test]
+fn protocol_number_reads_the_protocols_database() {
+    assert_eq!(protocol_number("tcp"), Some(libc::IPPROTO_TCP));
+    assert_eq!(protocol_number("udp"), Some(libc::IPPROTO_UDP));
+    assert_eq!(protocol_number("no-such-protocol"), None);
+    assert_eq!(protocol_number("t\0cp"), None);
+}
+
+#[test]
+fn database_lookups_are_safe_from_many_threads() {
+    // The answers live in static storage in C; the core's lock keeps each
+    // thread's answer its own.
+    let threads: Vec<_> = (0..4)
+        .map(|i| {
+            std::thread::spawn(move || {
+                for _ in 0..200 {
+                    if i % 2 == 0 {
+                        assert_eq!(service_name(80, Some("tcp")).as_deref(), Some("http"));
+                        assert_eq!(service_port("ssh", Some("tcp")), Some(22));
+                    } else {
+                        assert_eq!(service_name(22, Some("tcp")).as_deref(), Some("ssh"));
+                        assert_eq!(protocol_number("udp"), Some(libc::IPPROTO_UDP));
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}
+
+#[test]
+fn loopback_interface_index_round_trips() {
+    let index = if_nametoindex("lo").unwrap();
+    assert!(index > 0);
+    assert_eq!(if_indextoname(index).unwrap(), "lo");
+    let all = if_nameindex().unwrap();
+    assert!(all.contains(&(index, "lo".to_string())), "{all:?}");
+}
+
+#[test]
+fn unknown_interface_name_is_an_os_error() {
+    let err = if_nametoindex("no-such-if0").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Os, "{err}");
+    assert_eq!(err.errno(), Some(libc::ENODEV), "{err}");
 }

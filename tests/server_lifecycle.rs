@@ -5,53 +5,17 @@
 //! No test asserts how fast something happens; "promptly" is checked
 //! against a generous bound that only a hang would exceed.
 
-use std::io::{Read, Write};
+mod util;
+
+use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use ferrosock::server::{Connection, HandlerResult, Hooks, Mode, Server};
-use ferrosock::{Address, ErrorKind, SockType, Socket, Timeout};
-
-const PATIENCE: Duration = Duration::from_secs(5);
-
-fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ok() {
-        assert!(start.elapsed() < PATIENCE, "gave up waiting for {what}");
-        thread::sleep(Duration::from_millis(10));
-    }
-}
-
-fn connect(addr: &Address) -> Socket {
-    let sock = Socket::new(addr.family(), SockType::Stream).unwrap();
-    sock.set_timeout(Timeout::After(PATIENCE)).unwrap();
-    sock.connect(addr).unwrap();
-    sock
-}
-
-fn ask(sock: &Socket, msg: &str) -> String {
-    sock.send_all(msg.as_bytes(), 0).unwrap();
-    let mut buf = [0u8; 256];
-    let n = sock.recv(&mut buf, 0).unwrap();
-    String::from_utf8_lossy(&buf[..n]).into_owned()
-}
-
-fn phone(conn: &mut Connection) -> HandlerResult {
-    let mut buf = [0u8; 256];
-    loop {
-        let n = conn.read(&mut buf)?;
-        if n == 0 {
-            return Ok(());
-        }
-        conn.write_all(&buf[..n].to_ascii_uppercase())?;
-    }
-}
-
-fn tcp() -> ferrosock::server::Builder {
-    Server::builder().bind("127.0.0.1:0")
-}
+use ferrosock::ErrorKind;
+use util::server::{ask, connect, phone, tcp, wait_until, PATIENCE};
 
 /// Runs `serve_forever` on a scoped thread and returns its result once
 /// `stop` (run on this thread) has returned and the loop has ended.

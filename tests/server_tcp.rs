@@ -5,129 +5,17 @@
 //! Every client socket has a timeout, so a bug fails a test instead of
 //! hanging it; every wait for the server is bounded polling.
 
+mod util;
+
 use std::io::{Read, Write};
 use std::net::Shutdown;
 use std::sync::{Arc, Mutex};
-use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::thread;
+use std::time::Duration;
 
-use ferrosock::server::{
-    Connection, HandlerResult, Hooks, Mode, Overflow, Request, Server, ServerHandle,
-};
-use ferrosock::{Address, Cause, Result, SockType, Socket, Timeout};
-
-const PATIENCE: Duration = Duration::from_secs(5);
-
-/// A server running `serve_forever` on its own thread; stopped on drop.
-struct Running {
-    server: Arc<Server>,
-    handle: ServerHandle,
-    thread: Option<JoinHandle<Result<()>>>,
-}
-
-impl Running {
-    fn start(server: Server) -> Running {
-        let server = Arc::new(server);
-        let handle = server.handle();
-        let looping = Arc::clone(&server);
-        let thread = thread::spawn(move || looping.serve_forever());
-        Running {
-            server,
-            handle,
-            thread: Some(thread),
-        }
-    }
-
-    fn addr(&self) -> Address {
-        self.server.local_addr().clone()
-    }
-
-    /// Stops the loop and closes the server; panics if the loop failed.
-    fn stop(mut self) {
-        self.handle.shutdown();
-        let result = self.thread.take().unwrap().join().expect("loop thread");
-        result.expect("serve_forever failed");
-        self.server.close();
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(t) = self.thread.take() {
-            self.handle.shutdown();
-            let _ = t.join();
-        }
-    }
-}
-
-/// Hooks that record what the engine reports.
-#[derive(Default, Clone)]
-struct Recorder {
-    lines: Arc<Mutex<Vec<String>>>,
-}
-
-impl Recorder {
-    fn lines(&self) -> Vec<String> {
-        self.lines.lock().unwrap().clone()
-    }
-
-    fn wait_for(&self, needle: &str) -> String {
-        wait_until(&format!("a log line with {needle:?}"), || {
-            self.lines().into_iter().find(|l| l.contains(needle))
-        })
-    }
-}
-
-impl Hooks for Recorder {
-    fn log(&self, line: &str) {
-        self.lines.lock().unwrap().push(line.to_string());
-    }
-}
-
-/// Polls `probe` until it gives a value; bounded by `PATIENCE`.
-fn wait_until<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = probe() {
-            return v;
-        }
-        assert!(start.elapsed() < PATIENCE, "gave up waiting for {what}");
-        thread::sleep(Duration::from_millis(10));
-    }
-}
-
-fn connect(addr: &Address) -> Socket {
-    let family = addr.family();
-    let sock = Socket::new(family, SockType::Stream).unwrap();
-    sock.set_timeout(Timeout::After(PATIENCE)).unwrap();
-    sock.connect(addr).unwrap();
-    sock
-}
-
-/// Sends `msg` and reads one reply (the handlers answer each message with
-/// one write, and tests keep messages small).
-fn ask(sock: &Socket, msg: &str) -> String {
-    sock.send_all(msg.as_bytes(), 0).unwrap();
-    let mut buf = [0u8; 1024];
-    let n = sock.recv(&mut buf, 0).unwrap();
-    String::from_utf8_lossy(&buf[..n]).into_owned()
-}
-
-/// The seeds' phone server: answer each message upper-cased; stop at EOF.
-fn phone(conn: &mut Connection) -> HandlerResult {
-    let mut buf = [0u8; 1024];
-    loop {
-        let n = conn.read(&mut buf)?;
-        if n == 0 {
-            return Ok(());
-        }
-        conn.write_all(&buf[..n].to_ascii_uppercase())?;
-    }
-}
-
-fn tcp() -> ferrosock::server::Builder {
-    Server::builder().bind("127.0.0.1:0")
-}
+use ferrosock::server::{Connection, HandlerResult, Hooks, Mode, Overflow, Request, Server};
+use ferrosock::{Address, Cause, Timeout};
+use util::server::{ask, connect, phone, poll_until, tcp, Recorder, Running, PATIENCE};
 
 #[test]
 fn two_clients_are_served_at_once_by_the_thread_per_connection_server() {
@@ -243,7 +131,7 @@ fn a_failing_handler_is_logged_through_the_error_hook_and_the_server_keeps_servi
     bad.send_all(b"fail", 0).unwrap();
     let mut buf = [0u8; 8];
     assert_eq!(bad.recv(&mut buf, 0).unwrap(), 0);
-    let line = wait_until("the error hook", || {
+    let line = poll_until("the error hook", || {
         errors.0.lock().unwrap().first().cloned()
     });
     assert!(line.contains("refused by the handler"), "{line}");
@@ -314,7 +202,7 @@ fn max_connections_with_refuse_closes_the_extra_client_and_logs_it() {
 
     // Once the first client leaves there is room again.
     drop(first);
-    let served = wait_until("room under the limit", || {
+    let served = poll_until("room under the limit", || {
         let c = connect(&running.addr());
         c.send_all(b"later", 0).ok()?;
         let mut buf = [0u8; 16];

@@ -1,76 +1,15 @@
 //! The datagram server engine: UDP and Unix datagram request/reply, and a
 //! failing handler.
 
-use std::sync::{Arc, Mutex};
-use std::thread::{self, JoinHandle};
+mod util;
+
+use std::sync::Mutex;
+use std::thread;
 use std::time::{Duration, Instant};
 
-use ferrosock::server::{Datagram, HandlerResult, Hooks, Mode, Overflow, Server, ServerHandle};
-use ferrosock::{Address, Family, Result, SockType, Socket, Timeout, UnixAddr};
-
-const PATIENCE: Duration = Duration::from_secs(5);
-
-struct Running {
-    server: Arc<Server>,
-    handle: ServerHandle,
-    thread: Option<JoinHandle<Result<()>>>,
-}
-
-impl Running {
-    fn start(server: Server) -> Running {
-        let server = Arc::new(server);
-        let handle = server.handle();
-        let looping = Arc::clone(&server);
-        let thread = thread::spawn(move || looping.serve_forever());
-        Running {
-            server,
-            handle,
-            thread: Some(thread),
-        }
-    }
-
-    fn addr(&self) -> Address {
-        self.server.local_addr().clone()
-    }
-
-    fn stop(mut self) {
-        self.handle.shutdown();
-        let result = self.thread.take().unwrap().join().expect("loop thread");
-        result.expect("serve_forever failed");
-        self.server.close();
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(t) = self.thread.take() {
-            self.handle.shutdown();
-            let _ = t.join();
-        }
-    }
-}
-
-#[derive(Default, Clone)]
-struct Recorder(Arc<Mutex<Vec<String>>>);
-
-impl Recorder {
-    fn wait_for(&self, needle: &str) -> String {
-        let start = Instant::now();
-        loop {
-            if let Some(l) = self.0.lock().unwrap().iter().find(|l| l.contains(needle)) {
-                return l.clone();
-            }
-            assert!(start.elapsed() < PATIENCE, "no log line with {needle:?}");
-            thread::sleep(Duration::from_millis(10));
-        }
-    }
-}
-
-impl Hooks for Recorder {
-    fn log(&self, line: &str) {
-        self.0.lock().unwrap().push(line.to_string());
-    }
-}
+use ferrosock::server::{Datagram, HandlerResult, Mode, Overflow, Server};
+use ferrosock::{Address, Family, SockType, Socket, Timeout, UnixAddr};
+use util::server::{Recorder, Running, PATIENCE};
 
 /// The seeds' UDP server: answer each datagram upper-cased.
 fn shout(d: &Datagram) -> HandlerResult {

@@ -12,7 +12,7 @@ use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use ferrosock::{
-    default_timeout, set_default_timeout, ErrorKind, Family, SockType, Socket, Timeout,
+    default_timeout, set_default_timeout, Error, ErrorKind, Family, SockType, Socket, Timeout,
 };
 use util::{assert_would_block, bounded, listener, tcp_pair, v4, WAIT};
 
@@ -46,6 +46,35 @@ impl Drop for DefaultTimeout {
 const SANITY: Duration = Duration::from_secs(5);
 
 const SHORT: Duration = Duration::from_millis(200);
+
+/// Runs `call`, which must fail with `TimedOut` as the operation `op`, and
+/// not anywhere near [`SANITY`] late; gives the error for further checks.
+#[track_caller]
+fn assert_times_out<T: std::fmt::Debug>(
+    op: &str,
+    call: impl FnOnce() -> ferrosock::Result<T>,
+) -> Error {
+    let start = Instant::now();
+    let err = call().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TimedOut, "{err}");
+    assert_eq!(err.op(), op);
+    assert!(start.elapsed() < SANITY);
+    err
+}
+
+/// A TCP pair whose buffers are small (4 KiB to send on the client, 4 KiB
+/// to receive on the server), so that the kernel soon stops taking bytes
+/// the server does not read.
+fn tcp_pair_with_small_buffers() -> (Socket, Socket) {
+    let (client, server) = tcp_pair();
+    client
+        .set_option(libc::SOL_SOCKET, libc::SO_SNDBUF, 4096)
+        .unwrap();
+    server
+        .set_option(libc::SOL_SOCKET, libc::SO_RCVBUF, 4096)
+        .unwrap();
+    (client, server)
+}
 
 #[test]
 fn new_sockets_start_blocking() {
@@ -91,12 +120,8 @@ fn recv_with_timeout_times_out() {
     let (client, server) = tcp_pair();
     client.set_timeout(Timeout::After(SHORT)).unwrap();
     let mut buf = [0u8; 8];
-    let start = Instant::now();
-    let err = client.recv(&mut buf, 0).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::TimedOut, "{err}");
+    let err = assert_times_out("recv", || client.recv(&mut buf, 0));
     assert_eq!(err.errno(), Some(libc::ETIMEDOUT));
-    assert_eq!(err.op(), "recv");
-    assert!(start.elapsed() < SANITY);
     // The socket still works afterwards.
     server.send_all(b"late", 0).unwrap();
     client.set_timeout(Timeout::After(WAIT)).unwrap();
@@ -109,9 +134,7 @@ fn recv_from_on_udp_with_timeout_times_out() {
     let (s, _) = util::udp(&v4(0));
     s.set_timeout(Timeout::After(SHORT)).unwrap();
     let mut buf = [0u8; 8];
-    let err = s.recv_from(&mut buf, 0).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::TimedOut, "{err}");
-    assert_eq!(err.op(), "recvfrom");
+    assert_times_out("recvfrom", || s.recv_from(&mut buf, 0));
 }
 
 #[test]
@@ -119,40 +142,22 @@ fn accept_with_timeout_times_out() {
     let _g = default_unchanged();
     let (l, _) = listener(&v4(0));
     l.set_timeout(Timeout::After(SHORT)).unwrap();
-    let start = Instant::now();
-    let err = l.accept().unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::TimedOut, "{err}");
-    assert_eq!(err.op(), "accept");
-    assert!(start.elapsed() < SANITY);
+    assert_times_out("accept", || l.accept());
 }
 
 #[test]
 fn send_all_timeout_bounds_the_whole_call_when_the_peer_never_reads() {
     let _g = default_unchanged();
-    let (client, server) = tcp_pair();
-    // Small buffers so that the kernel stops taking bytes early.
-    client
-        .set_option(libc::SOL_SOCKET, libc::SO_SNDBUF, 4096)
-        .unwrap();
-    server
-        .set_option(libc::SOL_SOCKET, libc::SO_RCVBUF, 4096)
-        .unwrap();
+    let (client, _server) = tcp_pair_with_small_buffers();
     client.set_timeout(Timeout::After(SHORT)).unwrap();
     let payload = vec![0u8; 64 << 20];
-    let start = Instant::now();
-    let err = client.send_all(&payload, 0).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::TimedOut, "{err}");
-    assert_eq!(err.op(), "sendall");
-    assert!(start.elapsed() < SANITY);
+    assert_times_out("sendall", || client.send_all(&payload, 0));
 }
 
 #[test]
 fn nonblocking_send_all_would_block_when_the_buffer_is_full() {
     let _g = default_unchanged();
-    let (client, _server) = tcp_pair();
-    client
-        .set_option(libc::SOL_SOCKET, libc::SO_SNDBUF, 4096)
-        .unwrap();
+    let (client, _server) = tcp_pair_with_small_buffers();
     client.set_timeout(Timeout::NonBlocking).unwrap();
     let payload = vec![0u8; 64 << 20];
     assert_would_block(client.send_all(&payload, 0));
@@ -200,12 +205,8 @@ fn connect_with_timeout_times_out_when_the_backlog_is_full() {
     let (_l, _first, addr) = full_listener();
     let second = Socket::new(Family::Inet, SockType::Stream).unwrap();
     second.set_timeout(Timeout::After(SHORT)).unwrap();
-    let start = Instant::now();
-    let err = second.connect(&addr).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::TimedOut, "{err}");
-    assert_eq!(err.op(), "connect");
+    let err = assert_times_out("connect", || second.connect(&addr));
     assert_eq!(err.target(), Some(addr.to_string().as_str()));
-    assert!(start.elapsed() < SANITY);
 }
 
 #[test]
@@ -301,13 +302,7 @@ fn try_recv_from_never_waits_even_on_a_blocking_socket() {
 #[test]
 fn try_send_never_waits_even_on_a_blocking_socket() {
     let _g = default_unchanged();
-    let (client, server) = tcp_pair();
-    client
-        .set_option(libc::SOL_SOCKET, libc::SO_SNDBUF, 4096)
-        .unwrap();
-    server
-        .set_option(libc::SOL_SOCKET, libc::SO_RCVBUF, 4096)
-        .unwrap();
+    let (client, _server) = tcp_pair_with_small_buffers();
     client.set_timeout(Timeout::Blocking).unwrap();
     let chunk = [0u8; 4096];
     // Fill the buffers; bounded by a count far above what they can hold.

@@ -7,25 +7,20 @@
  * bytes sends nothing, and the client would wait for ever for a reply).
  *
  * Usage: phone_client [HOST [PORT]]     (default 127.0.0.1 8888)
+ *        phone_client [--host HOST] [--port PORT]
  *   printf 'hello\nq\n' | phone_client 127.0.0.1 8888
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "ferrosock.h"
+#include "common.h"
 
 int main(int argc, char **argv) {
-    const char *host = argc > 1 ? argv[1] : "127.0.0.1";
-    int port = argc > 2 ? atoi(argv[2]) : 8888;
-    if (port <= 0 || port > 65535) {
-        fprintf(stderr, "phone_client: PORT must be 1..65535\n");
-        return 2;
-    }
+    example_args args = example_parse_args(argc, argv, "phone_client", 8888);
 
     /* Dial (拨号): resolve HOST, connect, and give up after 5 seconds. */
     fsock_socket *phone = NULL;
-    if (fsock_create_connection(host, (uint16_t)port, 5.0, &phone) != FSOCK_OK) {
+    if (fsock_create_connection(args.host, args.port, 5.0, &phone) != FSOCK_OK) {
         fprintf(stderr, "phone_client: %s\n", fsock_last_error_message());
         return 1;
     }

@@ -10,15 +10,14 @@
  * ConnectionResetError). Stop the server with Ctrl-C.
  *
  * Usage: phone_server [HOST [PORT]]     (default 127.0.0.1 8888)
+ *        phone_server [--host HOST] [--port PORT]
  * The first line printed is "listening on HOST:PORT"; with PORT 0 the
  * system picks a free port and that line says which.
  */
 #include <ctype.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include "ferrosock.h"
+#include "common.h"
 
 /* Talks to one client until it says "q" or goes away. */
 static void serve_client(fsock_socket *conn, const char *peer) {
@@ -51,22 +50,19 @@ static void serve_client(fsock_socket *conn, const char *peer) {
 }
 
 int main(int argc, char **argv) {
-    const char *host = argc > 1 ? argv[1] : "127.0.0.1";
-    const char *port = argc > 2 ? argv[2] : "8888";
-    char addr[FSOCK_ADDRSTRLEN];
-    snprintf(addr, sizeof addr, strchr(host, ':') ? "[%s]:%s" : "%s:%s", host, port);
+    example_args args = example_parse_args(argc, argv, "phone_server", 8888);
 
     /* create_server = socket + SO_REUSEADDR + bind + listen. */
     fsock_socket *server = NULL;
-    if (fsock_create_server(addr, 5, &server) != FSOCK_OK) {
+    if (fsock_create_server(args.address, 5, &server) != FSOCK_OK) {
         fprintf(stderr, "phone_server: %s\n", fsock_last_error_message());
         return 1;
     }
     /* Calls wait for ever (the server idles until a client rings). */
     fsock_socket_set_timeout(server, FSOCK_TIMEOUT_BLOCKING);
+    char addr[FSOCK_ADDRSTRLEN];
     fsock_socket_local_addr(server, addr, sizeof addr, NULL);
-    printf("listening on %s\n", addr);
-    fflush(stdout);
+    example_announce(addr);
 
     for (;;) {
         fsock_socket *conn = NULL;

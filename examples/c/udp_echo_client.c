@@ -8,19 +8,17 @@
  * "q" or the end of input quits.
  *
  * Usage: udp_echo_client [HOST [PORT]]     (default 127.0.0.1 9000)
+ *        udp_echo_client [--host HOST] [--port PORT]
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "ferrosock.h"
+#include "common.h"
 
 int main(int argc, char **argv) {
-    const char *host = argc > 1 ? argv[1] : "127.0.0.1";
-    const char *port = argc > 2 ? argv[2] : "9000";
-    char server[FSOCK_ADDRSTRLEN];
-    snprintf(server, sizeof server, strchr(host, ':') ? "[%s]:%s" : "%s:%s", host, port);
-    int family = strchr(host, ':') ? FSOCK_AF_INET6 : FSOCK_AF_INET;
+    example_args args = example_parse_args(argc, argv, "udp_echo_client", 9000);
+    const char *server = args.address;
+    int family = strchr(args.host, ':') ? FSOCK_AF_INET6 : FSOCK_AF_INET;
 
     fsock_socket *client = NULL;
     if (fsock_socket_new(family, FSOCK_SOCK_DGRAM, 0, &client) != FSOCK_OK) {

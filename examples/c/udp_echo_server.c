@@ -6,6 +6,7 @@
  * affects nothing. Replies are upper-cased. Stop with Ctrl-C.
  *
  * Usage: udp_echo_server [HOST [PORT]]     (default 127.0.0.1 9000)
+ *        udp_echo_server [--host HOST] [--port PORT]
  * The first line printed is "listening on HOST:PORT" (PORT 0: the system
  * picks one and the line says which).
  */
@@ -13,29 +14,26 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ferrosock.h"
+#include "common.h"
 
 int main(int argc, char **argv) {
-    const char *host = argc > 1 ? argv[1] : "127.0.0.1";
-    const char *port = argc > 2 ? argv[2] : "9000";
-    char addr[FSOCK_ADDRSTRLEN];
-    snprintf(addr, sizeof addr, strchr(host, ':') ? "[%s]:%s" : "%s:%s", host, port);
-    int family = strchr(host, ':') ? FSOCK_AF_INET6 : FSOCK_AF_INET;
+    example_args args = example_parse_args(argc, argv, "udp_echo_server", 9000);
+    int family = strchr(args.host, ':') ? FSOCK_AF_INET6 : FSOCK_AF_INET;
 
     fsock_socket *server = NULL;
     if (fsock_socket_new(family, FSOCK_SOCK_DGRAM, 0, &server) != FSOCK_OK) {
         fprintf(stderr, "udp_echo_server: %s\n", fsock_last_error_message());
         return 1;
     }
-    if (fsock_socket_bind(server, addr) != FSOCK_OK) {
+    if (fsock_socket_bind(server, args.address) != FSOCK_OK) {
         fprintf(stderr, "udp_echo_server: %s\n", fsock_socket_errmsg(server));
         fsock_socket_free(server);
         return 1;
     }
     fsock_socket_set_timeout(server, FSOCK_TIMEOUT_BLOCKING);
+    char addr[FSOCK_ADDRSTRLEN];
     fsock_socket_local_addr(server, addr, sizeof addr, NULL);
-    printf("listening on %s\n", addr);
-    fflush(stdout);
+    example_announce(addr);
 
     for (;;) {
         uint8_t buf[1024];

@@ -1,12 +1,18 @@
-//! Addresses as text, in and out of C.
+//! Addresses as text, in and out of C, and text out to C in general.
 //!
 //! In: `"127.0.0.1:8080"`, `"[::1]:8080"`, `"localhost:8080"` (resolved),
 //! `"unix:/path"`, `"unix:@name"`; the core parses and resolves them.
 //! Out: the core's `Display` form, written into a caller's buffer with its
-//! NUL.
+//! NUL ([`address_text`], the body of every `_local_addr` export), or a
+//! [`CString`] the library owns ([`c_string`]).
+
+use std::ffi::{c_char, CString};
 
 use crate::resolve::resolve_text;
 use crate::{Address, Cause, Error, Family, Result, Socket};
+
+use super::ptr::{self, Out};
+use super::result::{fsock_result, guard_on, Failure, Handle};
 
 /// The address that `text` names, for the operation `op` of `sock`: a host
 /// name resolves to an address of the socket's family.
@@ -48,6 +54,54 @@ pub(super) fn copy_truncated(text: &str, buf: &mut [u8]) {
     }
     buf[..end].copy_from_slice(&text.as_bytes()[..end]);
     buf[end] = 0;
+}
+
+/// Text for C: the same text with a NUL after it. A NUL inside (which
+/// addresses and log lines never hold, and JSON text rarely) shows as
+/// U+FFFD, since a C string cannot hold one.
+pub(super) fn c_string(text: &str) -> CString {
+    CString::new(text.replace('\0', "\u{FFFD}")).unwrap_or_default()
+}
+
+/// The body of the exports that write an address of the handle `h` as
+/// text (`fsock_socket_local_addr`, `fsock_server_local_addr`, ...): the
+/// text from `get`, with its NUL, into `buf` if it fits in `len` bytes,
+/// else `FSOCK_ERR_BUFFER_TOO_SMALL` with `buf` untouched. `*out_size`
+/// (when not NULL) receives the size needed either way; `buf` may be NULL
+/// when `len` is 0, to ask for it.
+///
+/// # Safety
+/// `h` must be NULL or a live handle; `buf` NULL or writable for `len`
+/// bytes; `out_size` NULL or writable.
+pub(super) unsafe fn address_text<H: Handle>(
+    op: &'static str,
+    h: *const H,
+    buf: *mut c_char,
+    len: usize,
+    out_size: *mut usize,
+    get: impl FnOnce(&H) -> Result<Address>,
+) -> fsock_result {
+    let body = |h: &H| {
+        if buf.is_null() && len != 0 {
+            return Err(Failure::null(op, "buf"));
+        }
+        // SAFETY: `buf` is NULL (with len 0) or writable for `len` bytes,
+        // `out_size` NULL or writable, by the caller's promise.
+        let (buf, size) = unsafe {
+            (
+                ptr::text_buf(buf, len).unwrap_or_default(),
+                Out::optional(out_size),
+            )
+        };
+        let text = get(h)?.to_string();
+        let result = copy_whole(&text, buf);
+        if let Some(size) = size {
+            size.write(text.len() + 1);
+        }
+        result.map_err(|needed| Failure::buffer_too_small(op, needed, len))
+    };
+    // SAFETY: `h` is NULL or a live handle, by the caller's promise.
+    unsafe { guard_on(op, h, body) }
 }
 
 #[cfg(test)]

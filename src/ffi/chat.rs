@@ -20,10 +20,11 @@ use crate::chat::{
 use crate::framing::to_json;
 use crate::{default_timeout, Shutdown, Socket};
 
+use super::addr::c_string;
 use super::error::{errno_of, message_of, LastError};
 use super::options::timeout_from_c;
 use super::ptr::{self, Out};
-use super::result::{fsock_result, guard, guard_on, guard_value, Failure, Handle, Outcome};
+use super::result::{fsock_result, guard, guard_on, Failure, Handle, Outcome};
 
 /// The chat framing of one message per line, ended by `"\n"`
 /// (`json.dumps(msg) + "\n"`). The default of the chat programs.
@@ -142,11 +143,6 @@ struct OwnedMessage {
     _strings: [CString; 3],
 }
 
-/// Text for C, a NUL inside shown as U+FFFD.
-fn c_string(text: &str) -> CString {
-    CString::new(text.replace('\0', "\u{FFFD}")).unwrap_or_default()
-}
-
 impl OwnedMessage {
     fn new(m: &ChatMessage) -> Box<OwnedMessage> {
         let strings = [c_string(&m.name), c_string(&m.msg), c_string(&m.time)];
@@ -238,14 +234,10 @@ pub unsafe extern "C" fn fsock_chat_client_connect(
 /// `c` must be NULL or a live client, which this call consumes.
 #[no_mangle]
 pub unsafe extern "C" fn fsock_chat_client_free(c: *mut fsock_chat_client) {
-    guard_value((), || {
-        if !c.is_null() {
-            // SAFETY: a non-NULL `c` came from `Box::into_raw` in
-            // `fsock_chat_client_connect` and is given back once, by the
-            // caller's promise; dropping it closes the socket.
-            drop(unsafe { Box::from_raw(c) });
-        }
-    })
+    // SAFETY: `c` is NULL or the box `fsock_chat_client_connect` made,
+    // given back once, by the caller's promise; dropping it closes the
+    // socket.
+    unsafe { ptr::release(c) }
 }
 
 /// Says `msg` as the client's name: sends `{"name": NAME, "msg": MSG,
@@ -422,15 +414,11 @@ pub unsafe extern "C" fn fsock_chat_client_recv_message(
 /// yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn fsock_chat_message_free(m: *mut fsock_chat_message) {
-    guard_value((), || {
-        if !m.is_null() {
-            // SAFETY: a non-NULL `m` is the first field of an
-            // `OwnedMessage` (repr(C), so at the same address) that
-            // `fsock_chat_client_recv_message` boxed, given back once, by
-            // the caller's promise.
-            drop(unsafe { Box::from_raw(m.cast::<OwnedMessage>()) });
-        }
-    })
+    // SAFETY: `m` is NULL or the first field of an `OwnedMessage`
+    // (repr(C), so at the same address) that
+    // `fsock_chat_client_recv_message` boxed, given back once, by the
+    // caller's promise.
+    unsafe { ptr::release(m.cast::<OwnedMessage>()) }
 }
 
 /// Tells the server this client will say nothing more: shuts down the

@@ -10,12 +10,13 @@ use std::ffi::{c_char, c_int};
 use std::time::Duration;
 
 use crate::chat::{ChatConfig, ChatServer};
+use crate::{Address, Result};
 
-use super::addr::copy_whole;
 use super::chat::{framing_from_c, FSOCK_CHAT_FRAMING_LINE};
 use super::error::{errno_of, message_of, LastError};
 use super::ptr::{self, Out};
-use super::result::{fsock_result, guard, guard_on, guard_value, Failure, Handle, Outcome};
+use super::result::{fsock_result, guard, guard_on, Failure, Handle, Outcome};
+use super::serving::{self, ServerHandle};
 
 /// How a chat server behaves. Fill one with
 /// `fsock_chat_server_config_init`, then set the fields that differ; it is
@@ -60,6 +61,20 @@ impl Handle for fsock_chat_server {
 
     fn last_error(&self) -> &LastError {
         &self.last
+    }
+}
+
+impl ServerHandle for fsock_chat_server {
+    fn local_addr(&self) -> &Address {
+        self.server.local_addr()
+    }
+
+    fn serve_forever(&self) -> Result<()> {
+        self.server.serve_forever()
+    }
+
+    fn stop(&self) {
+        self.server.close();
     }
 }
 
@@ -170,27 +185,8 @@ pub unsafe extern "C" fn fsock_chat_server_local_addr(
     out_size: *mut usize,
 ) -> fsock_result {
     const OP: &str = "fsock_chat_server_local_addr";
-    let body = |h: &fsock_chat_server| {
-        if buf.is_null() && len != 0 {
-            return Err(Failure::null(OP, "buf"));
-        }
-        // SAFETY: `buf` is NULL (with len 0) or writable for `len` bytes,
-        // `out_size` NULL or writable, by the caller's promise.
-        let (buf, size) = unsafe {
-            (
-                ptr::text_buf(buf, len).unwrap_or_default(),
-                Out::optional(out_size),
-            )
-        };
-        let text = h.server.local_addr().to_string();
-        let result = copy_whole(&text, buf);
-        if let Some(size) = size {
-            size.write(text.len() + 1);
-        }
-        result.map_err(|needed| Failure::buffer_too_small(OP, needed, len))
-    };
-    // SAFETY: `server` is NULL or a live chat server, by the caller's promise.
-    unsafe { guard_on(OP, server, body) }
+    // SAFETY: forwarded from the caller's promise.
+    unsafe { serving::local_addr(OP, server, buf, len, out_size) }
 }
 
 /// Accepts and serves clients until `fsock_chat_server_close`, then returns
@@ -204,12 +200,8 @@ pub unsafe extern "C" fn fsock_chat_server_local_addr(
 /// returns.
 #[no_mangle]
 pub unsafe extern "C" fn fsock_chat_server_serve(server: *mut fsock_chat_server) -> fsock_result {
-    let body = |h: &fsock_chat_server| {
-        h.server.serve_forever()?;
-        Ok(())
-    };
-    // SAFETY: `server` is NULL or a live chat server, by the caller's promise.
-    unsafe { guard_on("fsock_chat_server_serve", server, body) }
+    // SAFETY: forwarded from the caller's promise.
+    unsafe { serving::serve("fsock_chat_server_serve", server) }
 }
 
 /// Stops the server, from any thread: stops accepting (and waits for
@@ -222,12 +214,8 @@ pub unsafe extern "C" fn fsock_chat_server_serve(server: *mut fsock_chat_server)
 /// `server` must be NULL or a live chat server.
 #[no_mangle]
 pub unsafe extern "C" fn fsock_chat_server_close(server: *mut fsock_chat_server) -> fsock_result {
-    let body = |h: &fsock_chat_server| {
-        h.server.close();
-        Ok(())
-    };
-    // SAFETY: `server` is NULL or a live chat server, by the caller's promise.
-    unsafe { guard_on("fsock_chat_server_close", server, body) }
+    // SAFETY: forwarded from the caller's promise.
+    unsafe { serving::stop("fsock_chat_server_close", server) }
 }
 
 /// How many clients are in the room now, into `*out_count`: connections
@@ -285,14 +273,10 @@ pub unsafe extern "C" fn fsock_chat_server_announce(
 /// no other thread may be using it.
 #[no_mangle]
 pub unsafe extern "C" fn fsock_chat_server_free(server: *mut fsock_chat_server) {
-    guard_value((), || {
-        if !server.is_null() {
-            // SAFETY: a non-NULL `server` came from `Box::into_raw` in
-            // `fsock_chat_server_new` and is given back once, by the
-            // caller's promise; dropping it closes the server.
-            drop(unsafe { Box::from_raw(server) });
-        }
-    })
+    // SAFETY: `server` is NULL or the box `fsock_chat_server_new` made,
+    // given back once, by the caller's promise; dropping it closes the
+    // server.
+    unsafe { ptr::release(server) }
 }
 
 /// The message of the last call on `server` that failed, or `"no error"`;

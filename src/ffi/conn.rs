@@ -6,9 +6,9 @@ use std::net::Shutdown;
 
 use libc::{SHUT_RD, SHUT_RDWR, SHUT_WR};
 
-use crate::{Address, Result, Socket, DEFAULT_BACKLOG};
+use crate::DEFAULT_BACKLOG;
 
-use super::addr::{copy_truncated, copy_whole, resolve_for};
+use super::addr::{address_text, copy_truncated, resolve_for};
 use super::ptr::{self, Out};
 use super::result::{fsock_result, guard_on, Failure};
 use super::socket::fsock_socket;
@@ -228,17 +228,9 @@ pub unsafe extern "C" fn fsock_socket_local_addr(
     len: usize,
     out_size: *mut usize,
 ) -> fsock_result {
+    let get = |h: &fsock_socket| h.sock.local_addr();
     // SAFETY: forwarded from the caller's promise.
-    unsafe {
-        address_text(
-            "fsock_socket_local_addr",
-            s,
-            buf,
-            len,
-            out_size,
-            Socket::local_addr,
-        )
-    }
+    unsafe { address_text("fsock_socket_local_addr", s, buf, len, out_size, get) }
 }
 
 /// The address of the connected peer, as text; otherwise as
@@ -254,50 +246,7 @@ pub unsafe extern "C" fn fsock_socket_peer_addr(
     len: usize,
     out_size: *mut usize,
 ) -> fsock_result {
+    let get = |h: &fsock_socket| h.sock.peer_addr();
     // SAFETY: forwarded from the caller's promise.
-    unsafe {
-        address_text(
-            "fsock_socket_peer_addr",
-            s,
-            buf,
-            len,
-            out_size,
-            Socket::peer_addr,
-        )
-    }
-}
-
-/// The body of the two address readers.
-///
-/// # Safety
-/// As `fsock_socket_local_addr`.
-unsafe fn address_text(
-    op: &'static str,
-    s: *const fsock_socket,
-    buf: *mut c_char,
-    len: usize,
-    out_size: *mut usize,
-    get: fn(&Socket) -> Result<Address>,
-) -> fsock_result {
-    let body = |h: &fsock_socket| {
-        if buf.is_null() && len != 0 {
-            return Err(Failure::null(op, "buf"));
-        }
-        // SAFETY: `buf` is NULL (with len 0) or writable for `len`
-        // bytes, `out_size` NULL or writable, by the caller's promise.
-        let (buf, size) = unsafe {
-            (
-                ptr::text_buf(buf, len).unwrap_or_default(),
-                Out::optional(out_size),
-            )
-        };
-        let text = get(&h.sock)?.to_string();
-        let result = copy_whole(&text, buf);
-        if let Some(size) = size {
-            size.write(text.len() + 1);
-        }
-        result.map_err(|needed| Failure::buffer_too_small(op, needed, len))
-    };
-    // SAFETY: `s` is NULL or a live handle, by the caller's promise.
-    unsafe { guard_on(op, s, body) }
+    unsafe { address_text("fsock_socket_peer_addr", s, buf, len, out_size, get) }
 }

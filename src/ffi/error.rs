@@ -11,6 +11,7 @@ use std::ffi::{c_char, c_int, CString};
 
 use parking_lot::Mutex;
 
+use super::addr::c_string;
 use super::result::{guard_value, Failure, Handle};
 use super::socket::fsock_socket;
 
@@ -30,10 +31,8 @@ impl Slot {
     }
 
     fn of(failure: &Failure) -> Slot {
-        // A message never contains NUL; if one ever did, C would see it cut.
-        let text = failure.message.replace('\0', "\u{FFFD}");
         Slot {
-            message: CString::new(text).unwrap_or_default(),
+            message: c_string(&failure.message),
             errno: failure.errno,
         }
     }

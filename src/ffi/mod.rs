@@ -27,7 +27,8 @@
 //! - `chat`: the chat room's client (`fsock_chat_client`) and the messages
 //!   it receives (`fsock_chat_message`);
 //! - `chat_server`: the chat room's server (`fsock_chat_server`) and its
-//!   configuration.
+//!   configuration;
+//! - `serving`: what the two servers share (local address, serve, stop).
 
 use std::ffi::c_char;
 
@@ -59,6 +60,7 @@ mod chat_server;
 
 mod addr;
 mod ptr;
+mod serving;
 
 #[cfg(feature = "json")]
 pub use chat::*;

@@ -9,7 +9,7 @@
 use std::ffi::{c_char, CStr};
 use std::ptr::NonNull;
 
-use super::result::{Failure, Handle, Outcome};
+use super::result::{guard_value, Failure, Handle, Outcome};
 
 /// The handle behind `s` (a socket, server or framed stream).
 ///
@@ -117,6 +117,23 @@ pub(crate) unsafe fn text_buf<'a>(p: *mut c_char, len: usize) -> Option<&'a mut 
     // SAFETY: non-NULL, valid for `len` bytes and exclusively ours during
     // the call, by the caller's promise.
     Some(unsafe { std::slice::from_raw_parts_mut(p.cast::<u8>(), len) })
+}
+
+/// The body of every `_free` export: gives back to Rust, and drops, a box
+/// that this library handed to C with `Box::into_raw`. NULL does nothing;
+/// a panic while dropping is caught, never unwound into C.
+///
+/// # Safety
+/// `p` must be NULL or come from `Box::into_raw(Box<T>)` in this library,
+/// not freed yet, and not used by anything else from now on.
+pub(crate) unsafe fn release<T>(p: *mut T) {
+    guard_value((), || {
+        if !p.is_null() {
+            // SAFETY: a non-NULL `p` is a live box given back once, by the
+            // caller's promise.
+            drop(unsafe { Box::from_raw(p) });
+        }
+    })
 }
 
 /// A checked, non-NULL out-parameter. Writing consumes it, so each is

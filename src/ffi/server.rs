@@ -6,7 +6,7 @@
 //! [`Handler`] or [`DatagramHandler`] and a [`Hooks::log`]. The loop, the
 //! threads, the limits and stopping are the engine's (`src/server/`).
 
-use std::ffi::{c_char, c_int, c_void, CString};
+use std::ffi::{c_char, c_int, c_void};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,13 +15,14 @@ use libc::{SOCK_DGRAM, SOCK_STREAM};
 use crate::server::{
     Connection, Datagram, DatagramHandler, Handler, HandlerResult, Hooks, Mode, Overflow, Server,
 };
-use crate::Timeout;
+use crate::{Address, Result, Timeout};
 
-use super::addr::copy_whole;
+use super::addr::c_string;
 use super::error::{errno_of, message_of, LastError};
 use super::options::{timeout_from_c, FSOCK_TIMEOUT_BLOCKING};
 use super::ptr::{self, Out};
-use super::result::{fsock_result, guard, guard_on, guard_value, Failure, Handle, Outcome};
+use super::result::{fsock_result, guard, guard_on, Failure, Handle, Outcome};
+use super::serving::{self, ServerHandle};
 use super::socket::fsock_socket;
 
 /// `fsock_server_config.mode`: one request at a time, on the thread that
@@ -176,6 +177,20 @@ impl Handle for fsock_server {
     }
 }
 
+impl ServerHandle for fsock_server {
+    fn local_addr(&self) -> &Address {
+        self.server.local_addr()
+    }
+
+    fn serve_forever(&self) -> Result<()> {
+        self.server.serve_forever()
+    }
+
+    fn stop(&self) {
+        self.server.shutdown();
+    }
+}
+
 /// The way back to the sender of one datagram, valid during an
 /// `on_datagram` call only. Opaque; never freed by the caller.
 #[allow(non_camel_case_types)]
@@ -198,12 +213,6 @@ struct Callbacks {
 unsafe impl Send for Callbacks {}
 // SAFETY: as for Send; nothing here is mutated after construction.
 unsafe impl Sync for Callbacks {}
-
-/// Text for C: the same text with a NUL after it (an interior NUL, which
-/// address text and log lines never hold, shows as U+FFFD).
-fn c_text(text: &str) -> CString {
-    CString::new(text.replace('\0', "\u{FFFD}")).unwrap_or_default()
-}
 
 /// A callback's return value as the handler's result.
 fn returned(callback: &str, rc: c_int) -> HandlerResult {
@@ -236,7 +245,7 @@ impl Handler for OnConnection {
             return Err("no on_connection callback".into());
         };
         let lent = Lent(fsock_socket::into_raw(conn.socket().dup()?));
-        let peer = c_text(&conn.peer().to_string());
+        let peer = c_string(&conn.peer().to_string());
         // SAFETY: a C function the caller registered for this; `lent.0` and
         // `peer` stay valid until after it returns.
         let rc = unsafe { callback(self.0.userdata, lent.0, peer.as_ptr()) };
@@ -263,7 +272,7 @@ impl DatagramHandler for OnDatagram {
         } else {
             data.as_ptr()
         };
-        let peer = c_text(&datagram.peer().to_string());
+        let peer = c_string(&datagram.peer().to_string());
         let mut reply = fsock_reply { datagram };
         // SAFETY: a C function the caller registered for this; `data`,
         // `peer` and `reply` (which points to `datagram`) stay valid until
@@ -288,7 +297,7 @@ impl Hooks for Log {
     fn log(&self, line: &str) {
         match self.0.on_error {
             Some(callback) => {
-                let text = c_text(line);
+                let text = c_string(line);
                 // SAFETY: a C function the caller registered for this;
                 // `text` stays valid until after it returns.
                 unsafe { callback(self.0.userdata, text.as_ptr()) }
@@ -503,28 +512,8 @@ pub unsafe extern "C" fn fsock_server_local_addr(
     len: usize,
     out_size: *mut usize,
 ) -> fsock_result {
-    const OP: &str = "fsock_server_local_addr";
-    let body = |h: &fsock_server| {
-        if buf.is_null() && len != 0 {
-            return Err(Failure::null(OP, "buf"));
-        }
-        // SAFETY: `buf` is NULL (with len 0) or writable for `len` bytes,
-        // `out_size` NULL or writable, by the caller's promise.
-        let (buf, size) = unsafe {
-            (
-                ptr::text_buf(buf, len).unwrap_or_default(),
-                Out::optional(out_size),
-            )
-        };
-        let text = h.server.local_addr().to_string();
-        let result = copy_whole(&text, buf);
-        if let Some(size) = size {
-            size.write(text.len() + 1);
-        }
-        result.map_err(|needed| Failure::buffer_too_small(OP, needed, len))
-    };
-    // SAFETY: `server` is NULL or a live server, by the caller's promise.
-    unsafe { guard_on(OP, server, body) }
+    // SAFETY: forwarded from the caller's promise.
+    unsafe { serving::local_addr("fsock_server_local_addr", server, buf, len, out_size) }
 }
 
 /// Serves requests until `fsock_server_shutdown` is called, then returns
@@ -543,12 +532,8 @@ pub unsafe extern "C" fn fsock_server_local_addr(
 /// `server` must be NULL or a live server, not freed before this returns.
 #[no_mangle]
 pub unsafe extern "C" fn fsock_server_serve(server: *mut fsock_server) -> fsock_result {
-    let body = |h: &fsock_server| {
-        h.server.serve_forever()?;
-        Ok(())
-    };
-    // SAFETY: `server` is NULL or a live server, by the caller's promise.
-    unsafe { guard_on("fsock_server_serve", server, body) }
+    // SAFETY: forwarded from the caller's promise.
+    unsafe { serving::serve("fsock_server_serve", server) }
 }
 
 /// Waits for one request and deals with it (CPython's `handle_request`).
@@ -607,12 +592,8 @@ pub unsafe extern "C" fn fsock_server_handle_request(
 /// `server` must be NULL or a live server.
 #[no_mangle]
 pub unsafe extern "C" fn fsock_server_shutdown(server: *mut fsock_server) -> fsock_result {
-    let body = |h: &fsock_server| {
-        h.server.shutdown();
-        Ok(())
-    };
-    // SAFETY: `server` is NULL or a live server, by the caller's promise.
-    unsafe { guard_on("fsock_server_shutdown", server, body) }
+    // SAFETY: forwarded from the caller's promise.
+    unsafe { serving::stop("fsock_server_shutdown", server) }
 }
 
 /// Closes and releases a server (CPython's `server_close`):
@@ -633,14 +614,10 @@ pub unsafe extern "C" fn fsock_server_shutdown(server: *mut fsock_server) -> fso
 /// other thread may be using it.
 #[no_mangle]
 pub unsafe extern "C" fn fsock_server_free(server: *mut fsock_server) {
-    guard_value((), || {
-        if !server.is_null() {
-            // SAFETY: a non-NULL `server` came from `Box::into_raw` in
-            // `fsock_server_new` and is given back once, by the caller's
-            // promise; dropping it closes the server and joins its threads.
-            drop(unsafe { Box::from_raw(server) });
-        }
-    })
+    // SAFETY: `server` is NULL or the box `fsock_server_new` made, given
+    // back once, by the caller's promise; dropping it closes the server
+    // and joins its threads.
+    unsafe { ptr::release(server) }
 }
 
 /// The message of the last call on `server` that failed, or `"no error"`;

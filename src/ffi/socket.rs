@@ -8,8 +8,8 @@ use crate::error::{Cause, Error};
 use crate::Socket;
 
 use super::error::LastError;
-use super::ptr::Out;
-use super::result::{fsock_result, guard, guard_on, guard_value};
+use super::ptr::{self, Out};
+use super::result::{fsock_result, guard, guard_on};
 
 /// IPv4 (the system's `AF_INET`).
 pub const FSOCK_AF_INET: c_int = AF_INET;
@@ -87,14 +87,9 @@ pub unsafe extern "C" fn fsock_socket_new(
 /// `s` must be NULL or a live handle, which this call consumes.
 #[no_mangle]
 pub unsafe extern "C" fn fsock_socket_free(s: *mut fsock_socket) {
-    guard_value((), || {
-        if !s.is_null() {
-            // SAFETY: a non-NULL `s` came from `Box::into_raw` in this
-            // library and is given back exactly once, by the caller's
-            // promise; dropping it closes the socket.
-            drop(unsafe { Box::from_raw(s) });
-        }
-    })
+    // SAFETY: `s` is NULL or a box this library made, given back exactly
+    // once, by the caller's promise; dropping it closes the socket.
+    unsafe { ptr::release(s) }
 }
 
 /// Closes the socket. Closing again does nothing and succeeds.

@@ -242,6 +242,73 @@ impl FrameDecoder {
         self.room(room)
     }
 
+    /// Room for a [`ReadAhead::Exact`](super::ReadAhead::Exact) receive of
+    /// the current length-prefixed frame: exactly what is missing of its
+    /// header or, once the header is complete, of the frame. `None` for a
+    /// delimited codec, whose end is only found by looking ahead (see
+    /// [`FrameDecoder::peeked_frame_len`]).
+    pub(crate) fn exact_frame_read_buf(&mut self) -> Option<&mut [u8]> {
+        let missing = match &self.codec {
+            Codec::LengthPrefixed(c) => {
+                let pending = self.buffered();
+                match c.parse_header(self.buffered_bytes(), "decode") {
+                    Ok(Some(h)) => h.frame_len().saturating_sub(pending),
+                    Ok(None) => c.header_width().bytes() - pending,
+                    // next_frame reports the error before anyone reads.
+                    Err(_) => 1,
+                }
+            }
+            Codec::Delimited(_) => return None,
+        };
+        Some(self.room(missing.max(1)))
+    }
+
+    /// Room for a [`ReadAhead::Exact`](super::ReadAhead::Exact) receive of
+    /// the rest of `n` raw bytes: exactly what is missing, in steps of at
+    /// most 1 MiB so that a huge `n` allocates only as bytes arrive.
+    pub(crate) fn exact_raw_read_buf(&mut self, n: usize) -> &mut [u8] {
+        const MAX_STEP: usize = 1024 * 1024;
+        let missing = n.saturating_sub(self.buffered()).clamp(1, MAX_STEP);
+        self.room(missing)
+    }
+
+    /// `n` bytes of room after the pending bytes, where `n` is at most the
+    /// size of the last room offered: to receive for real what was looked
+    /// at with `MSG_PEEK` there.
+    pub(crate) fn room_exactly(&mut self, n: usize) -> &mut [u8] {
+        self.room(n)
+    }
+
+    /// How many of the `peeked` bytes that were looked at (`MSG_PEEK`) into
+    /// the room after the pending bytes belong to the current delimited
+    /// frame: up to and including its delimiter, or all of them when the
+    /// delimiter is not among them. `lines` is the delimiter of a line
+    /// receive; `None` means the codec's. For a length-prefixed codec and no
+    /// `lines`, all of them.
+    ///
+    /// Fails with [`Cause::FrameTooLarge`] as [`FrameDecoder::next_frame`]
+    /// would once those bytes were committed.
+    pub(crate) fn peeked_frame_len(
+        &self,
+        lines: Option<&Delimited>,
+        peeked: usize,
+        op: &'static str,
+    ) -> Result<usize> {
+        let (delimited, mut scanned) = match (lines, &self.codec) {
+            (Some(lines), _) => (lines, self.line_scanned),
+            (None, Codec::Delimited(d)) => (d, self.scanned),
+            (None, Codec::LengthPrefixed(_)) => return Ok(peeked),
+        };
+        let pending = self.buffered();
+        let seen = &self.buf[self.start..self.end + peeked];
+        match delimited.find_frame(seen, &mut scanned, op)? {
+            // The frame did not end within the pending bytes (else it would
+            // have been taken out), so it ends among the peeked ones.
+            Some((_, frame_len)) => Ok(frame_len.saturating_sub(pending).clamp(1, peeked)),
+            None => Ok(peeked),
+        }
+    }
+
     /// The end-of-stream result when no whole frame is left: `Ok(None)` if
     /// nothing is buffered, else [`Cause::IncompleteFrame`].
     pub(crate) fn incomplete<T>(

@@ -8,6 +8,28 @@ use super::delimited::Delimited;
 use crate::error::Result;
 use crate::socket::Socket;
 
+/// How far past what it was asked for a [`FramedSocket`] may receive.
+///
+/// A policy, not a tuning knob: it decides whether the socket can be handed
+/// to other code between two calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ReadAhead {
+    /// Receive whatever the socket has, up to the codec's limit (16 KiB or
+    /// more at a time): bytes of the frames that follow wait in the decoder
+    /// for the next call. The fewest system calls; the default.
+    #[default]
+    Buffer,
+    /// Never receive a byte past the frame, line or `recv_exactly` count
+    /// being read, so that between calls the socket stands exactly at the
+    /// start of the next frame and any other reader can take over with
+    /// nothing lost (the decoder only ever holds part of the frame being
+    /// read, e.g. after a timeout). A length-prefixed frame takes at least
+    /// two receives (header, then body); a delimited one is looked at with
+    /// `MSG_PEEK` first, and only the bytes up to its delimiter are
+    /// received, at the cost of a second system call per chunk.
+    Exact,
+}
+
 /// A send buffer larger than this is released after the send, so that one
 /// large frame does not pin its memory.
 const KEEP_SEND_CAPACITY: usize = 64 * 1024;
@@ -26,6 +48,11 @@ const KEEP_SEND_CAPACITY: usize = 64 * 1024;
 /// half-received frame stay buffered, and the next call carries on with
 /// them. A peer that closes between frames gives `Ok(None)`; one that
 /// closes in the middle of a frame gives [`Cause::IncompleteFrame`].
+///
+/// Receiving reads ahead: bytes of the frames after the one returned stay
+/// in the decoder, so the socket must not be read by anything else while a
+/// `FramedSocket` is in use. [`ReadAhead::Exact`] never reads past the frame
+/// being read, for code that hands the socket back and forth.
 ///
 /// ```no_run
 /// use ferrosock::framing::{FramedSocket, LengthPrefixed};
@@ -53,6 +80,7 @@ pub struct FramedSocket<S = Socket> {
     eof: bool,
     /// Reused for each frame sent.
     out: Vec<u8>,
+    read_ahead: ReadAhead,
 }
 
 /// What a receive waits for.
@@ -77,7 +105,19 @@ impl<S: Borrow<Socket>> FramedSocket<S> {
             decoder,
             eof: false,
             out: Vec::new(),
+            read_ahead: ReadAhead::default(),
         }
+    }
+
+    /// Sets how far ahead receives may read (see [`ReadAhead`]).
+    pub fn with_read_ahead(mut self, read_ahead: ReadAhead) -> FramedSocket<S> {
+        self.read_ahead = read_ahead;
+        self
+    }
+
+    /// How far ahead receives may read.
+    pub fn read_ahead(&self) -> ReadAhead {
+        self.read_ahead
     }
 
     /// The socket and the decoder, with any bytes received but not yet taken
@@ -149,6 +189,17 @@ impl<S: Borrow<Socket>> FramedSocket<S> {
         self.recv_as(Want::Exactly(n), true, "recv_exactly")
     }
 
+    /// [`FramedSocket::recv_exactly`] without ever waiting (see
+    /// [`FramedSocket::try_recv_frame`]): the bytes read so far stay
+    /// buffered when it fails with
+    /// [`Cause::WouldBlock`](crate::Cause::WouldBlock).
+    pub fn try_recv_exactly(&mut self, n: usize) -> Result<Option<Vec<u8>>> {
+        if n == 0 {
+            return Ok(Some(Vec::new()));
+        }
+        self.recv_as(Want::Exactly(n), false, "recv_exactly")
+    }
+
     /// Receives the next line ended by `"\n"`, whatever the codec, and
     /// returns it without the `"\n"`: `Ok(None)` when the peer closed the
     /// connection between lines. A line longer than the codec's
@@ -157,6 +208,13 @@ impl<S: Borrow<Socket>> FramedSocket<S> {
     pub fn recv_line(&mut self) -> Result<Option<Vec<u8>>> {
         let lines = Delimited::lines().with_max_frame_size(self.codec().max_frame_size());
         self.recv_as(Want::Line(&lines), true, "recv_line")
+    }
+
+    /// [`FramedSocket::recv_line`] without ever waiting (see
+    /// [`FramedSocket::try_recv_frame`]).
+    pub fn try_recv_line(&mut self) -> Result<Option<Vec<u8>>> {
+        let lines = Delimited::lines().with_max_frame_size(self.codec().max_frame_size());
+        self.recv_as(Want::Line(&lines), false, "recv_line")
     }
 
     /// The receive loop: take out what is wanted if it is buffered, else
@@ -180,16 +238,9 @@ impl<S: Borrow<Socket>> FramedSocket<S> {
                 };
                 return self.decoder.incomplete(expected, op);
             }
-            let sock = self.sock.borrow();
-            let room = match want {
-                Want::Frame => self.decoder.read_buf(),
-                Want::Line(lines) => self.decoder.line_read_buf(lines),
-                Want::Exactly(n) => self.decoder.exact_read_buf(n),
-            };
-            let received = if wait {
-                sock.recv(room, 0)?
-            } else {
-                sock.try_recv(room, 0)?
+            let received = match self.read_ahead {
+                ReadAhead::Buffer => self.receive_ahead(want, wait)?,
+                ReadAhead::Exact => self.receive_exact(want, wait, op)?,
             };
             if received == 0 {
                 self.eof = true;
@@ -197,5 +248,59 @@ impl<S: Borrow<Socket>> FramedSocket<S> {
                 self.decoder.commit(received);
             }
         }
+    }
+
+    /// One receive of as much as the decoder offers room for
+    /// ([`ReadAhead::Buffer`]); 0 at the end of the stream.
+    fn receive_ahead(&mut self, want: Want<'_>, wait: bool) -> Result<usize> {
+        let room = match want {
+            Want::Frame => self.decoder.read_buf(),
+            Want::Line(lines) => self.decoder.line_read_buf(lines),
+            Want::Exactly(n) => self.decoder.exact_read_buf(n),
+        };
+        receive(self.sock.borrow(), room, 0, wait)
+    }
+
+    /// One receive of bytes of the wanted frame only ([`ReadAhead::Exact`]);
+    /// 0 at the end of the stream. Received bytes are left for the caller to
+    /// commit.
+    fn receive_exact(&mut self, want: Want<'_>, wait: bool, op: &'static str) -> Result<usize> {
+        let sock = self.sock.borrow();
+        let lines = match want {
+            Want::Exactly(n) => {
+                let room = self.decoder.exact_raw_read_buf(n);
+                return receive(sock, room, 0, wait);
+            }
+            Want::Frame => {
+                if let Some(room) = self.decoder.exact_frame_read_buf() {
+                    return receive(sock, room, 0, wait);
+                }
+                None
+            }
+            Want::Line(lines) => Some(lines),
+        };
+        // A delimiter ends the frame: look at what has arrived without
+        // taking it, then take only the bytes up to the delimiter.
+        let room = match lines {
+            Some(lines) => self.decoder.line_read_buf(lines),
+            None => self.decoder.read_buf(),
+        };
+        let peeked = receive(sock, room, libc::MSG_PEEK, wait)?;
+        if peeked == 0 {
+            return Ok(0);
+        }
+        let take = self.decoder.peeked_frame_len(lines, peeked, op)?;
+        // The bytes are in the socket already: this does not wait.
+        receive(sock, self.decoder.room_exactly(take), 0, wait)
+    }
+}
+
+/// One `recv` into `room`, waiting per the socket's mode or (`wait` false)
+/// not at all.
+fn receive(sock: &Socket, room: &mut [u8], flags: i32, wait: bool) -> Result<usize> {
+    if wait {
+        sock.recv(room, flags)
+    } else {
+        sock.try_recv(room, flags)
     }
 }

@@ -27,7 +27,8 @@
 //! Either way the receiver keeps the bytes after a boundary for the next
 //! message instead of throwing them away: that is what [`FrameDecoder`]
 //! does. [`FramedSocket`] puts a decoder and a [`Socket`](crate::Socket)
-//! together: `send_frame` / `recv_frame`, and with the `json` feature
+//! together: `send_frame` / `recv_frame` (reading ahead, or with
+//! [`ReadAhead::Exact`] never past the frame), and with the `json` feature
 //! `send_json` / `recv_json` and the chat room's [`ChatMessage`].
 //!
 //! # Limits and errors
@@ -55,7 +56,7 @@ mod length;
 pub use codec::Codec;
 pub use decoder::FrameDecoder;
 pub use delimited::{CrLf, Delimited, DEFAULT_MAX_LINE_SIZE};
-pub use framed::FramedSocket;
+pub use framed::{FramedSocket, ReadAhead};
 #[cfg(feature = "json")]
 pub use json::{from_json, to_json, ChatMessage};
 pub use length::{Endian, HeaderWidth, LengthCounts, LengthPrefixed, DEFAULT_MAX_FRAME_SIZE};

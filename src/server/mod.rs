@@ -90,25 +90,37 @@
 //! | `self.server` in a handler            | [`Connection::server`], [`Datagram::server`]                  |
 //! | `request` / `client_address`          | [`Connection::socket`] / [`Connection::peer`]; [`Datagram::data`] + [`Datagram::socket`] / [`Datagram::peer`] |
 //!
-//! A Python face that lets a subclass override `process_request` itself
-//! can run the engine in [`Mode::Sequential`] and do its own dispatch from
-//! the handler.
+//! A face whose users override the steps themselves (the Python face's
+//! `ferrosock.socketserver`, where a subclass may replace `get_request`,
+//! `process_request`, `fileno` …) drives its own loop with two pieces made
+//! of the engine's own parts (its wake-up channel and its masked spawn):
+//! [`ServeLoop`] (wait for a request or a shutdown, no poll interval;
+//! a `shutdown` that cannot deadlock) and [`Crew`] (handler threads with
+//! the stop signals blocked, forgotten as they finish, joined at close —
+//! started by the crew, or by the face and enlisted, with
+//! [`with_stop_signals_blocked`] around the start); [`wait_for_request`]
+//! is `handle_request`'s wait.
 
 mod builder;
 mod config;
+mod crew;
 mod engine;
 mod handle;
 mod handler;
 mod hooks;
 mod poll;
+mod serve_loop;
 mod spawn;
 mod worker;
 
 pub use builder::Builder;
 pub use config::{Mode, Overflow};
+pub use crew::{Crew, Enlistment};
 pub use engine::Server;
 pub use handle::ServerHandle;
 pub use handler::{
     BoxError, Connection, Datagram, DatagramHandler, Handler, HandlerResult, Request,
 };
 pub use hooks::Hooks;
+pub use serve_loop::{wait_for_request, ServeLoop, Serving, Wake};
+pub use spawn::with_stop_signals_blocked;

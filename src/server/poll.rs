@@ -55,6 +55,9 @@ impl Waker {
 pub(crate) struct Ready {
     pub(crate) socket: bool,
     pub(crate) waker: bool,
+    /// The watched descriptor is not open (`POLLNVAL`): it was closed
+    /// under the wait. `socket` is set as well.
+    pub(crate) invalid: bool,
 }
 
 /// Waits until `socket` is readable, the waker is woken, or `deadline`
@@ -73,6 +76,18 @@ pub(crate) fn wait(
     if sock_fd < 0 {
         return Err(Error::new(op, Cause::Closed));
     }
+    wait_fd(op, sock_fd, waker, deadline)
+}
+
+/// [`wait`] on a raw descriptor, for loops whose socket is the caller's
+/// (see [`crate::server::ServeLoop`]). A negative `fd` is not watched, as
+/// `poll(2)` ignores it: only the waker and the deadline end the wait.
+pub(crate) fn wait_fd(
+    op: &'static str,
+    sock_fd: RawFd,
+    waker: &Waker,
+    deadline: Option<Instant>,
+) -> Result<Ready> {
     loop {
         let timeout_ms: libc::c_int = match deadline {
             None => -1,
@@ -104,6 +119,7 @@ pub(crate) fn wait(
             return Ok(Ready {
                 socket: fds[0].revents != 0,
                 waker: fds[1].revents != 0,
+                invalid: fds[0].revents & libc::POLLNVAL != 0,
             });
         }
         if n == 0 {
@@ -164,6 +180,24 @@ mod tests {
             .unwrap();
         let ready = wait("test", &sock, &waker, None).unwrap();
         assert!(ready.socket && !ready.waker);
+    }
+
+    #[test]
+    fn a_descriptor_that_is_not_open_is_reported_invalid() {
+        let waker = Waker::new().unwrap();
+        // Far above any descriptor this process has open.
+        let ready = wait_fd("test", 1 << 30, &waker, None).unwrap();
+        assert!(ready.socket && ready.invalid && !ready.waker);
+    }
+
+    #[test]
+    fn a_negative_descriptor_leaves_only_the_waker_and_the_deadline() {
+        let waker = Waker::new().unwrap();
+        let later = Instant::now() + Duration::from_millis(10);
+        let ready = wait_fd("test", -1, &waker, Some(later)).unwrap();
+        assert!(!ready.socket && !ready.waker && !ready.invalid);
+        waker.wake();
+        assert!(wait_fd("test", -1, &waker, None).unwrap().waker);
     }
 
     #[test]

@@ -16,10 +16,28 @@ pub(crate) fn spawn_masked<F>(name: String, f: F) -> io::Result<JoinHandle<()>>
 where
     F: FnOnce() + Send + 'static,
 {
-    let old = block_stop_signals()?;
-    let spawned = thread::Builder::new().name(name).spawn(f);
-    restore(&old);
-    spawned
+    with_stop_signals_blocked(|| thread::Builder::new().name(name).spawn(f))?
+}
+
+/// Runs `start` with SIGINT and SIGTERM blocked in the calling thread, then
+/// puts the caller's signal mask back; a thread that `start` creates
+/// inherits the blocked mask.
+///
+/// For threads the engine does not create itself: the Python face starts
+/// its handler threads with CPython's own thread API (so that the
+/// interpreter can end them at exit as it ends its own threads), and still
+/// wants them to leave Ctrl-C to the main thread. Fails only if the mask
+/// cannot be changed; `start` then does not run. The mask is put back
+/// even if `start` panics.
+pub fn with_stop_signals_blocked<R>(start: impl FnOnce() -> R) -> io::Result<R> {
+    struct Restore(libc::sigset_t);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            restore(&self.0);
+        }
+    }
+    let _restore = Restore(block_stop_signals()?);
+    Ok(start())
 }
 
 /// Blocks SIGINT and SIGTERM on this thread; returns the previous mask.
@@ -67,6 +85,18 @@ mod tests {
                 libc::sigismember(mask.as_ptr(), libc::SIGTERM) == 1,
             )
         }
+    }
+
+    #[test]
+    fn a_thread_started_by_other_means_inherits_the_blocked_mask() {
+        let before = blocked_now();
+        let child = with_stop_signals_blocked(|| {
+            assert_eq!(blocked_now(), (true, true));
+            thread::spawn(blocked_now)
+        })
+        .unwrap();
+        assert_eq!(child.join().unwrap(), (true, true));
+        assert_eq!(blocked_now(), before);
     }
 
     #[test]

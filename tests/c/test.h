@@ -95,13 +95,37 @@
 
 #define ASSERT_OK(expr) ASSERT_RESULT(FSOCK_OK, expr)
 
-/* The call on handle `s` must succeed; on failure also print s's message. */
-#define ASSERT_OK_ON(s, expr)                                                         \
+/* The call on handle `h` must succeed; on failure also print errmsg(h),
+ * the handle's own message. */
+#define ASSERT_OK_MSG(errmsg, h, expr)                                                \
     do {                                                                              \
         fsock_result r_ = (expr);                                                     \
         if (r_ != FSOCK_OK)                                                           \
             FAIL_("%s\n    got %s: %s", #expr, fsock_result_name((int)r_),            \
-                  fsock_socket_errmsg(s));                                            \
+                  errmsg(h));                                                         \
+    } while (0)
+
+/* ASSERT_OK_MSG for each kind of handle: a socket `s`, a server `srv`, a
+ * framed stream `f`, a chat client `c`. */
+#define ASSERT_OK_ON(s, expr) ASSERT_OK_MSG(fsock_socket_errmsg, s, expr)
+#define ASSERT_OK_SRV(srv, expr) ASSERT_OK_MSG(fsock_server_errmsg, srv, expr)
+#define ASSERT_OK_F(f, expr) ASSERT_OK_MSG(fsock_framed_errmsg, f, expr)
+#define ASSERT_OK_C(c, expr) ASSERT_OK_MSG(fsock_chat_client_errmsg, c, expr)
+
+/* The call must fail with FSOCK_ERR_INVALID_ARGUMENT (errno EINVAL) naming
+ * the NULL argument `arg`. */
+#define ASSERT_NULL_ARG(arg, expr)                                                    \
+    do {                                                                              \
+        ASSERT_RESULT(FSOCK_ERR_INVALID_ARGUMENT, expr);                              \
+        ASSERT_CONTAINS(fsock_last_error_message(), "`" arg "` is NULL");             \
+        ASSERT_EQ_INT(fsock_last_errno(), EINVAL);                                    \
+    } while (0)
+
+/* The call must fail with FSOCK_ERR_INVALID_ARGUMENT saying `text`. */
+#define ASSERT_INVALID(text, expr)                                                    \
+    do {                                                                              \
+        ASSERT_RESULT(FSOCK_ERR_INVALID_ARGUMENT, expr);                              \
+        ASSERT_CONTAINS(fsock_last_error_message(), text);                            \
     } while (0)
 
 #define TEST_CASE(name) static void name(void)
@@ -160,11 +184,85 @@ static inline void join_thread(pthread_t t) {
     ASSERT_EQ_INT(pthread_join(t, NULL), 0);
 }
 
+/* A connected Unix stream pair. */
+static inline void stream_pair(fsock_socket **a, fsock_socket **b) {
+    ASSERT_OK(fsock_socketpair(FSOCK_AF_UNIX, FSOCK_SOCK_STREAM, 0, a, b));
+}
+
+/* A connected TCP pair over 127.0.0.1: `*client`, and `*server` the
+ * server's side of the connection. The listener is freed before this
+ * returns. */
+static inline void tcp_pair(fsock_socket **client, fsock_socket **server) {
+    fsock_socket *listener = NULL;
+    ASSERT_OK(fsock_create_server("127.0.0.1:0", 0, &listener));
+    char addr[FSOCK_ADDRSTRLEN];
+    local_addr_of(listener, addr, sizeof addr);
+    ASSERT_OK(fsock_create_connection("127.0.0.1", (uint16_t)port_of(addr), 5.0, client));
+    ASSERT_OK_ON(listener, fsock_socket_accept(listener, server, NULL, 0));
+    fsock_socket_free(listener);
+}
+
+/* A framed handle on `s` (which it borrows) with the codec `cfg`. */
+static inline fsock_framed *framed(fsock_socket *s, const fsock_codec_config *cfg) {
+    fsock_framed *f = NULL;
+    ASSERT_OK_ON(s, fsock_framed_new(s, cfg, &f));
+    return f;
+}
+
 /* A fresh private directory for Unix socket files: "/tmp/fsock-c-XXXXXX". */
 static inline void make_temp_dir(char *buf, size_t len) {
     ASSERT(len >= sizeof "/tmp/fsock-c-XXXXXX");
     strcpy(buf, "/tmp/fsock-c-XXXXXX");
     ASSERT(mkdtemp(buf) != NULL);
+}
+
+/* ---- a server engine serving on a thread of its own ---------------------- */
+
+/* on_error for a server that must log nothing: every line is a failure. */
+static inline void unexpected_error(void *userdata, const char *message) {
+    (void)userdata;
+    FAIL_("the server logged: %s", message);
+}
+
+/* A server and what its fsock_server_serve returned. */
+typedef struct {
+    fsock_server *server;
+    fsock_result result;
+} serving;
+
+static inline void *serving_loop(void *arg) {
+    serving *s = arg;
+    s->result = fsock_server_serve(s->server);
+    return NULL;
+}
+
+/* Starts fsock_server_serve(s->server) on a new thread; returns it. */
+static inline pthread_t serving_start(serving *s) {
+    s->result = FSOCK_ERR_PANIC;
+    return start_thread(serving_loop, s);
+}
+
+/* Joins the serving thread `t`, whose loop has been stopped (by a callback,
+ * or serving_stop); fsock_server_serve must have returned FSOCK_OK. */
+static inline void serving_join(serving *s, pthread_t t) {
+    join_thread(t);
+    ASSERT_RESULT(FSOCK_OK, s->result);
+}
+
+/* Stops the loop from this thread (fsock_server_shutdown returns once
+ * fsock_server_serve has), then as serving_join. The server is not freed. */
+static inline void serving_stop(serving *s, pthread_t t) {
+    ASSERT_OK_SRV(s->server, fsock_server_shutdown(s->server));
+    serving_join(s, t);
+}
+
+/* A client connected to `server`, which listens on 127.0.0.1. */
+static inline fsock_socket *connect_to(const fsock_server *server) {
+    char addr[FSOCK_ADDRSTRLEN];
+    ASSERT_OK_SRV(server, fsock_server_local_addr(server, addr, sizeof addr, NULL));
+    fsock_socket *c = NULL;
+    ASSERT_OK(fsock_create_connection("127.0.0.1", (uint16_t)port_of(addr), 5.0, &c));
+    return c;
 }
 
 #endif /* FSOCK_TEST_H */

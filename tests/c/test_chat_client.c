@@ -15,15 +15,6 @@
  */
 #include "test.h"
 
-/* The call on chat client `c` must succeed; on failure print its message. */
-#define ASSERT_OK_C(c, expr)                                                          \
-    do {                                                                              \
-        fsock_result r_ = (expr);                                                     \
-        if (r_ != FSOCK_OK)                                                           \
-            FAIL_("%s\n    got %s: %s", #expr, fsock_result_name((int)r_),            \
-                  fsock_chat_client_errmsg(c));                                       \
-    } while (0)
-
 static const int FRAMINGS[2] = {FSOCK_CHAT_FRAMING_LINE, FSOCK_CHAT_FRAMING_LENGTH};
 
 /* ----- the fixture: a chat server serving on its own thread ------------- */

@@ -9,14 +9,6 @@
 
 #include "test.h"
 
-/* The call must fail with FSOCK_ERR_INVALID_ARGUMENT naming `arg`. */
-#define ASSERT_NULL_ARG(arg, expr)                                                    \
-    do {                                                                              \
-        ASSERT_RESULT(FSOCK_ERR_INVALID_ARGUMENT, expr);                              \
-        ASSERT_CONTAINS(fsock_last_error_message(), "`" arg "` is NULL");             \
-        ASSERT_EQ_INT(fsock_last_errno(), EINVAL);                                    \
-    } while (0)
-
 TEST_CASE(every_function_rejects_null) {
     fsock_socket *s = NULL, *o = NULL;
     ASSERT_OK(fsock_socket_new(FSOCK_AF_INET, FSOCK_SOCK_STREAM, 0, &s));

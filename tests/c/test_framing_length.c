@@ -9,40 +9,19 @@
  */
 #include "test.h"
 
-/* The call on framed handle `f` must succeed; on failure print its message. */
-#define ASSERT_OK_F(f, expr)                                                          \
-    do {                                                                              \
-        fsock_result r_ = (expr);                                                     \
-        if (r_ != FSOCK_OK)                                                           \
-            FAIL_("%s\n    got %s: %s", #expr, fsock_result_name((int)r_),            \
-                  fsock_framed_errmsg(f));                                            \
-    } while (0)
-
-/* The call must fail with FSOCK_ERR_INVALID_ARGUMENT naming `arg`. */
-#define ASSERT_NULL_ARG(arg, expr)                                                    \
-    do {                                                                              \
-        ASSERT_RESULT(FSOCK_ERR_INVALID_ARGUMENT, expr);                              \
-        ASSERT_CONTAINS(fsock_last_error_message(), "`" arg "` is NULL");             \
-    } while (0)
-
-/* A connected stream pair, a = writer side, b = reader side. */
-static void pair(fsock_socket **a, fsock_socket **b) {
-    ASSERT_OK(fsock_socketpair(FSOCK_AF_UNIX, FSOCK_SOCK_STREAM, 0, a, b));
+/* The default codec: a 4-byte big-endian length header counting the body. */
+static fsock_codec_config default_codec(void) {
+    fsock_codec_config cfg;
+    ASSERT_OK(fsock_codec_config_init(FSOCK_CODEC_LENGTH_PREFIXED, &cfg));
+    return cfg;
 }
 
 static fsock_codec_config length_codec(int width, int endian, int counts) {
-    fsock_codec_config cfg;
-    ASSERT_OK(fsock_codec_config_init(FSOCK_CODEC_LENGTH_PREFIXED, &cfg));
+    fsock_codec_config cfg = default_codec();
     cfg.header_width = width;
     cfg.endian = endian;
     cfg.length_counts = counts;
     return cfg;
-}
-
-static fsock_framed *framed(fsock_socket *s, const fsock_codec_config *cfg) {
-    fsock_framed *f = NULL;
-    ASSERT_OK_ON(s, fsock_framed_new(s, cfg, &f));
-    return f;
 }
 
 /* Receives exactly `len` raw bytes. */
@@ -54,6 +33,29 @@ static void recv_raw(fsock_socket *s, uint8_t *buf, size_t len) {
 
 static void send_raw(fsock_socket *s, const void *bytes, size_t len) {
     ASSERT_OK_ON(s, fsock_socket_sendall(s, bytes, len, 0));
+}
+
+/* A Unix stream pair, each end framed with the same codec: frames sent on
+ * `fa` (socket `a`) arrive on `fb` (socket `b`). */
+typedef struct {
+    fsock_socket *a, *b;
+    fsock_framed *fa, *fb;
+} framed_pair;
+
+static framed_pair open_framed_pair(const fsock_codec_config *cfg) {
+    framed_pair p;
+    stream_pair(&p.a, &p.b);
+    p.fa = framed(p.a, cfg);
+    p.fb = framed(p.b, cfg);
+    return p;
+}
+
+/* Frees the framed handles, then the sockets under them. */
+static void close_framed_pair(framed_pair *p) {
+    fsock_framed_free(p->fa);
+    fsock_framed_free(p->fb);
+    fsock_socket_free(p->a);
+    fsock_socket_free(p->b);
 }
 
 /* Receives a frame and checks it is `want` (`len` bytes). */
@@ -72,20 +74,15 @@ TEST_CASE(round_trip_every_width_order_and_count) {
     for (size_t w = 0; w < 4; w++) {
         for (size_t e = 0; e < 2; e++) {
             for (size_t c = 0; c < 2; c++) {
-                fsock_socket *a, *b;
-                pair(&a, &b);
                 fsock_codec_config cfg = length_codec(widths[w], endians[e], counts[c]);
-                fsock_framed *fa = framed(a, &cfg), *fb = framed(b, &cfg);
-                ASSERT_OK_F(fa, fsock_framed_send(fa, (const uint8_t *)"hello", 5));
-                ASSERT_OK_F(fa, fsock_framed_send(fa, NULL, 0)); /* an empty frame */
-                ASSERT_OK_F(fa, fsock_framed_send(fa, (const uint8_t *)"world!", 6));
-                expect_frame(fb, "hello", 5);
-                expect_frame(fb, "", 0);
-                expect_frame(fb, "world!", 6);
-                fsock_framed_free(fa);
-                fsock_framed_free(fb);
-                fsock_socket_free(a);
-                fsock_socket_free(b);
+                framed_pair p = open_framed_pair(&cfg);
+                ASSERT_OK_F(p.fa, fsock_framed_send(p.fa, (const uint8_t *)"hello", 5));
+                ASSERT_OK_F(p.fa, fsock_framed_send(p.fa, NULL, 0)); /* an empty frame */
+                ASSERT_OK_F(p.fa, fsock_framed_send(p.fa, (const uint8_t *)"world!", 6));
+                expect_frame(p.fb, "hello", 5);
+                expect_frame(p.fb, "", 0);
+                expect_frame(p.fb, "world!", 6);
+                close_framed_pair(&p);
             }
         }
     }
@@ -93,7 +90,7 @@ TEST_CASE(round_trip_every_width_order_and_count) {
 
 TEST_CASE(header_bytes_on_the_wire) {
     fsock_socket *a, *b;
-    pair(&a, &b);
+    stream_pair(&a, &b);
     uint8_t wire[16];
 
     fsock_codec_config cfg = length_codec(2, FSOCK_ENDIAN_LITTLE, FSOCK_LENGTH_COUNTS_BODY);
@@ -115,18 +112,13 @@ TEST_CASE(header_bytes_on_the_wire) {
 }
 
 TEST_CASE(python_struct_pack_frames_over_tcp) {
-    fsock_socket *srv = NULL, *cli = NULL, *conn = NULL;
-    ASSERT_OK(fsock_create_server("127.0.0.1:0", 0, &srv));
-    char addr[FSOCK_ADDRSTRLEN];
-    local_addr_of(srv, addr, sizeof addr);
-    ASSERT_OK(fsock_create_connection("127.0.0.1", (uint16_t)port_of(addr), 5.0, &cli));
-    ASSERT_OK_ON(srv, fsock_socket_accept(srv, &conn, NULL, 0));
+    fsock_socket *cli = NULL, *conn = NULL;
+    tcp_pair(&cli, &conn);
 
     /* What Python sends: struct.pack('>I', len(b)) + b, twice, in one write
      * (粘包: the two frames arrive stuck together). */
     send_raw(cli, "\x00\x00\x00\x05hello\x00\x00\x00\x02hi", 15);
-    fsock_codec_config cfg;
-    ASSERT_OK(fsock_codec_config_init(FSOCK_CODEC_LENGTH_PREFIXED, &cfg)); /* the default */
+    fsock_codec_config cfg = default_codec();
     fsock_framed *f = framed(conn, &cfg);
     expect_frame(f, "hello", 5);
     expect_frame(f, "hi", 2);
@@ -140,7 +132,6 @@ TEST_CASE(python_struct_pack_frames_over_tcp) {
     fsock_framed_free(f);
     fsock_socket_free(conn);
     fsock_socket_free(cli);
-    fsock_socket_free(srv);
 }
 
 typedef struct {
@@ -158,7 +149,7 @@ static void *dribble(void *arg) {
 
 TEST_CASE(frames_split_into_single_bytes_come_back_whole) {
     fsock_socket *a, *b;
-    pair(&a, &b);
+    stream_pair(&a, &b);
     static const uint8_t wire[] = "\x00\x04" "ping" "\x00\x00" "\x00\x0b" "hello world";
     dribble_job job = {a, wire, sizeof wire - 1};
     pthread_t t = start_thread(dribble, &job);
@@ -175,7 +166,7 @@ TEST_CASE(frames_split_into_single_bytes_come_back_whole) {
 
 TEST_CASE(oversized_declared_length_is_refused_before_allocating) {
     fsock_socket *a, *b;
-    pair(&a, &b);
+    stream_pair(&a, &b);
     fsock_codec_config cfg = length_codec(4, FSOCK_ENDIAN_BIG, FSOCK_LENGTH_COUNTS_BODY);
     cfg.max_frame_size = 1024;
     fsock_framed *f = framed(b, &cfg);
@@ -208,7 +199,7 @@ TEST_CASE(oversized_declared_length_is_refused_before_allocating) {
 
 TEST_CASE(sending_too_large_a_frame_sends_nothing) {
     fsock_socket *a, *b;
-    pair(&a, &b);
+    stream_pair(&a, &b);
     fsock_codec_config cfg = length_codec(1, FSOCK_ENDIAN_BIG, FSOCK_LENGTH_COUNTS_BODY);
     fsock_framed *f = framed(a, &cfg);
     uint8_t big[300] = {0};
@@ -234,7 +225,7 @@ TEST_CASE(sending_too_large_a_frame_sends_nothing) {
 
 TEST_CASE(malformed_header_is_reported) {
     fsock_socket *a, *b;
-    pair(&a, &b);
+    stream_pair(&a, &b);
     fsock_codec_config cfg = length_codec(4, FSOCK_ENDIAN_BIG, FSOCK_LENGTH_COUNTS_HEADER_AND_BODY);
     fsock_framed *f = framed(b, &cfg);
     send_raw(a, "\x00\x00\x00\x02", 4); /* counts itself, yet says 2 < 4 */
@@ -251,9 +242,8 @@ TEST_CASE(malformed_header_is_reported) {
 
 TEST_CASE(peer_closing_mid_frame_is_an_incomplete_frame) {
     fsock_socket *a, *b;
-    pair(&a, &b);
-    fsock_codec_config cfg;
-    ASSERT_OK(fsock_codec_config_init(FSOCK_CODEC_LENGTH_PREFIXED, &cfg));
+    stream_pair(&a, &b);
+    fsock_codec_config cfg = default_codec();
     fsock_framed *f = framed(b, &cfg);
     send_raw(a, "\x00\x00\x00\x02ok\x00\x00\x00\x0ahel", 13);
     fsock_socket_free(a); /* gone, three bytes into a ten-byte body */
@@ -268,104 +258,85 @@ TEST_CASE(peer_closing_mid_frame_is_an_incomplete_frame) {
 }
 
 TEST_CASE(peer_closing_between_frames_is_a_clean_eof) {
-    fsock_socket *a, *b;
-    pair(&a, &b);
-    fsock_codec_config cfg;
-    ASSERT_OK(fsock_codec_config_init(FSOCK_CODEC_LENGTH_PREFIXED, &cfg));
-    fsock_framed *fa = framed(a, &cfg), *fb = framed(b, &cfg);
-    ASSERT_OK_F(fa, fsock_framed_send(fa, (const uint8_t *)"last", 4));
-    ASSERT_OK_ON(a, fsock_socket_shutdown(a, FSOCK_SHUT_WR));
-    expect_frame(fb, "last", 4);
+    fsock_codec_config cfg = default_codec();
+    framed_pair p = open_framed_pair(&cfg);
+    ASSERT_OK_F(p.fa, fsock_framed_send(p.fa, (const uint8_t *)"last", 4));
+    ASSERT_OK_ON(p.a, fsock_socket_shutdown(p.a, FSOCK_SHUT_WR));
+    expect_frame(p.fb, "last", 4);
     uint8_t buf[16];
     size_t n = 42;
-    ASSERT_RESULT(FSOCK_ERR_EOF, fsock_framed_recv(fb, buf, sizeof buf, &n));
+    ASSERT_RESULT(FSOCK_ERR_EOF, fsock_framed_recv(p.fb, buf, sizeof buf, &n));
     ASSERT_EQ_SIZE(n, 42);
-    ASSERT_CONTAINS(fsock_framed_errmsg(fb), "end of stream");
-    ASSERT_EQ_INT(fsock_framed_errno(fb), 0);
+    ASSERT_CONTAINS(fsock_framed_errmsg(p.fb), "end of stream");
+    ASSERT_EQ_INT(fsock_framed_errno(p.fb), 0);
     uint8_t *data = NULL;
-    ASSERT_RESULT(FSOCK_ERR_EOF, fsock_framed_recv_alloc(fb, &data, &n)); /* and again */
+    ASSERT_RESULT(FSOCK_ERR_EOF, fsock_framed_recv_alloc(p.fb, &data, &n)); /* and again */
     ASSERT(data == NULL);
-    fsock_framed_free(fa);
-    fsock_framed_free(fb);
-    fsock_socket_free(a);
-    fsock_socket_free(b);
+    close_framed_pair(&p);
 }
 
 TEST_CASE(buffer_too_small_tells_the_size_and_keeps_the_frame) {
-    fsock_socket *a, *b;
-    pair(&a, &b);
-    fsock_codec_config cfg;
-    ASSERT_OK(fsock_codec_config_init(FSOCK_CODEC_LENGTH_PREFIXED, &cfg));
-    fsock_framed *fa = framed(a, &cfg), *fb = framed(b, &cfg);
-    ASSERT_OK_F(fa, fsock_framed_send(fa, (const uint8_t *)"0123456789", 10));
-    ASSERT_OK_F(fa, fsock_framed_send(fa, (const uint8_t *)"next", 4));
+    fsock_codec_config cfg = default_codec();
+    framed_pair p = open_framed_pair(&cfg);
+    ASSERT_OK_F(p.fa, fsock_framed_send(p.fa, (const uint8_t *)"0123456789", 10));
+    ASSERT_OK_F(p.fa, fsock_framed_send(p.fa, (const uint8_t *)"next", 4));
 
     uint8_t small[4] = {'x', 'x', 'x', 'x'};
     size_t n = 0;
-    ASSERT_RESULT(FSOCK_ERR_BUFFER_TOO_SMALL, fsock_framed_recv(fb, small, sizeof small, &n));
+    ASSERT_RESULT(FSOCK_ERR_BUFFER_TOO_SMALL, fsock_framed_recv(p.fb, small, sizeof small, &n));
     ASSERT_EQ_SIZE(n, 10); /* the size needed */
     ASSERT(memcmp(small, "xxxx", 4) == 0);
-    ASSERT_CONTAINS(fsock_framed_errmsg(fb), "10 bytes");
+    ASSERT_CONTAINS(fsock_framed_errmsg(p.fb), "10 bytes");
     /* Asking for the size only: NULL with capacity 0. */
     n = 0;
-    ASSERT_RESULT(FSOCK_ERR_BUFFER_TOO_SMALL, fsock_framed_recv(fb, NULL, 0, &n));
+    ASSERT_RESULT(FSOCK_ERR_BUFFER_TOO_SMALL, fsock_framed_recv(p.fb, NULL, 0, &n));
     ASSERT_EQ_SIZE(n, 10);
     uint8_t *right = malloc(n);
     ASSERT(right != NULL);
-    ASSERT_OK_F(fb, fsock_framed_recv(fb, right, n, &n));
+    ASSERT_OK_F(p.fb, fsock_framed_recv(p.fb, right, n, &n));
     ASSERT_EQ_SIZE(n, 10);
     ASSERT(memcmp(right, "0123456789", 10) == 0);
     free(right);
-    expect_frame(fb, "next", 4);
-    fsock_framed_free(fa);
-    fsock_framed_free(fb);
-    fsock_socket_free(a);
-    fsock_socket_free(b);
+    expect_frame(p.fb, "next", 4);
+    close_framed_pair(&p);
 }
 
 TEST_CASE(recv_alloc_gives_a_buffer_to_free) {
-    fsock_socket *a, *b;
-    pair(&a, &b);
-    fsock_codec_config cfg;
-    ASSERT_OK(fsock_codec_config_init(FSOCK_CODEC_LENGTH_PREFIXED, &cfg));
-    fsock_framed *fa = framed(a, &cfg), *fb = framed(b, &cfg);
+    fsock_codec_config cfg = default_codec();
+    framed_pair p = open_framed_pair(&cfg);
     uint8_t big[1000];
     for (size_t i = 0; i < sizeof big; i++) big[i] = (uint8_t)(i % 251);
 
-    ASSERT_OK_F(fa, fsock_framed_send(fa, (const uint8_t *)"small", 5));
-    ASSERT_OK_F(fa, fsock_framed_send(fa, NULL, 0));
+    ASSERT_OK_F(p.fa, fsock_framed_send(p.fa, (const uint8_t *)"small", 5));
+    ASSERT_OK_F(p.fa, fsock_framed_send(p.fa, NULL, 0));
     uint8_t *data = NULL;
     size_t len = 0;
-    ASSERT_OK_F(fb, fsock_framed_recv_alloc(fb, &data, &len));
+    ASSERT_OK_F(p.fb, fsock_framed_recv_alloc(p.fb, &data, &len));
     ASSERT_EQ_SIZE(len, 5);
     ASSERT(data != NULL && memcmp(data, "small", 5) == 0);
     fsock_frame_free(data, len);
-    ASSERT_OK_F(fb, fsock_framed_recv_alloc(fb, &data, &len));
+    ASSERT_OK_F(p.fb, fsock_framed_recv_alloc(p.fb, &data, &len));
     ASSERT(data == NULL); /* an empty frame */
     ASSERT_EQ_SIZE(len, 0);
     fsock_frame_free(data, len); /* a no-op, like fsock_frame_free(NULL, 0) */
 
     /* A frame kept back by a small buffer comes out of the alloc variant. */
-    ASSERT_OK_F(fa, fsock_framed_send(fa, big, 1000));
+    ASSERT_OK_F(p.fa, fsock_framed_send(p.fa, big, 1000));
     uint8_t tiny[1];
     size_t need = 0;
-    ASSERT_RESULT(FSOCK_ERR_BUFFER_TOO_SMALL, fsock_framed_recv(fb, tiny, sizeof tiny, &need));
+    ASSERT_RESULT(FSOCK_ERR_BUFFER_TOO_SMALL, fsock_framed_recv(p.fb, tiny, sizeof tiny, &need));
     ASSERT_EQ_SIZE(need, 1000);
-    ASSERT_OK_F(fb, fsock_framed_recv_alloc(fb, &data, &len));
+    ASSERT_OK_F(p.fb, fsock_framed_recv_alloc(p.fb, &data, &len));
     ASSERT_EQ_SIZE(len, 1000);
     ASSERT(memcmp(data, big, 1000) == 0);
     fsock_frame_free(data, len);
-    fsock_framed_free(fa);
-    fsock_framed_free(fb);
-    fsock_socket_free(a);
-    fsock_socket_free(b);
+    close_framed_pair(&p);
 }
 
 TEST_CASE(timeout_mid_frame_keeps_the_partial_frame) {
     fsock_socket *a, *b;
-    pair(&a, &b);
-    fsock_codec_config cfg;
-    ASSERT_OK(fsock_codec_config_init(FSOCK_CODEC_LENGTH_PREFIXED, &cfg));
+    stream_pair(&a, &b);
+    fsock_codec_config cfg = default_codec();
     fsock_framed *f = framed(b, &cfg);
     ASSERT_OK_ON(b, fsock_socket_set_timeout(b, 0.05));
     send_raw(a, "\x00\x00\x00\x08half", 8);
@@ -386,7 +357,7 @@ TEST_CASE(timeout_mid_frame_keeps_the_partial_frame) {
 
 TEST_CASE(null_and_invalid_arguments) {
     fsock_socket *a, *b, *udp;
-    pair(&a, &b);
+    stream_pair(&a, &b);
     fsock_codec_config cfg;
     fsock_framed *f = NULL;
     uint8_t buf[8];
@@ -479,25 +450,8 @@ static int reverse_frames(void *userdata, fsock_socket *conn, const char *peer) 
     return status;
 }
 
-static void unexpected_error(void *userdata, const char *message) {
-    (void)userdata;
-    FAIL_("the server logged: %s", message);
-}
-
-typedef struct {
-    fsock_server *server;
-    fsock_result result;
-} serving;
-
-static void *serve_thread(void *arg) {
-    serving *s = arg;
-    s->result = fsock_server_serve(s->server);
-    return NULL;
-}
-
 TEST_CASE(framed_echo_through_the_server_engine) {
-    fsock_codec_config codec;
-    ASSERT_OK(fsock_codec_config_init(FSOCK_CODEC_LENGTH_PREFIXED, &codec));
+    fsock_codec_config codec = default_codec();
     fsock_server_config cfg;
     ASSERT_OK(fsock_server_config_init(&cfg));
     cfg.address = "127.0.0.1:0";
@@ -505,12 +459,9 @@ TEST_CASE(framed_echo_through_the_server_engine) {
     fsock_server_callbacks cb = {reverse_frames, NULL, unexpected_error};
     serving s = {NULL, FSOCK_ERR_PANIC};
     ASSERT_OK(fsock_server_new(&cfg, &cb, &codec, &s.server));
-    char addr[FSOCK_ADDRSTRLEN];
-    ASSERT_OK(fsock_server_local_addr(s.server, addr, sizeof addr, NULL));
-    pthread_t t = start_thread(serve_thread, &s);
+    pthread_t t = serving_start(&s);
 
-    fsock_socket *c = NULL;
-    ASSERT_OK(fsock_create_connection("127.0.0.1", (uint16_t)port_of(addr), 5.0, &c));
+    fsock_socket *c = connect_to(s.server);
     fsock_framed *f = framed(c, &codec);
     ASSERT_OK_F(f, fsock_framed_send(f, (const uint8_t *)"stressed", 8));
     ASSERT_OK_F(f, fsock_framed_send(f, (const uint8_t *)"drawer", 6));
@@ -523,9 +474,7 @@ TEST_CASE(framed_echo_through_the_server_engine) {
     fsock_framed_free(f);
     fsock_socket_free(c);
 
-    ASSERT_OK(fsock_server_shutdown(s.server));
-    join_thread(t);
-    ASSERT_RESULT(FSOCK_OK, s.result);
+    serving_stop(&s, t);
     fsock_server_free(s.server);
 }
 

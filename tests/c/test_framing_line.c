@@ -6,29 +6,10 @@
  */
 #include "test.h"
 
-/* The call on framed handle `f` must succeed; on failure print its message. */
-#define ASSERT_OK_F(f, expr)                                                          \
-    do {                                                                              \
-        fsock_result r_ = (expr);                                                     \
-        if (r_ != FSOCK_OK)                                                           \
-            FAIL_("%s\n    got %s: %s", #expr, fsock_result_name((int)r_),            \
-                  fsock_framed_errmsg(f));                                            \
-    } while (0)
-
-static void pair(fsock_socket **a, fsock_socket **b) {
-    ASSERT_OK(fsock_socketpair(FSOCK_AF_UNIX, FSOCK_SOCK_STREAM, 0, a, b));
-}
-
 static fsock_codec_config lines(void) {
     fsock_codec_config cfg;
     ASSERT_OK(fsock_codec_config_init(FSOCK_CODEC_DELIMITED, &cfg));
     return cfg;
-}
-
-static fsock_framed *framed(fsock_socket *s, const fsock_codec_config *cfg) {
-    fsock_framed *f = NULL;
-    ASSERT_OK_ON(s, fsock_framed_new(s, cfg, &f));
-    return f;
 }
 
 static void send_raw(fsock_socket *s, const char *text) {
@@ -57,7 +38,7 @@ TEST_CASE(defaults_are_newline_lines_of_64k) {
 
 TEST_CASE(json_lines_stuck_together_come_apart) {
     fsock_socket *a, *b;
-    pair(&a, &b);
+    stream_pair(&a, &b);
     fsock_codec_config cfg = lines();
     fsock_framed *fb = framed(b, &cfg);
     /* Three messages in one write, the last one split over two. */
@@ -84,7 +65,7 @@ TEST_CASE(json_lines_stuck_together_come_apart) {
 
 TEST_CASE(crlf_is_kept_or_stripped) {
     fsock_socket *a, *b;
-    pair(&a, &b);
+    stream_pair(&a, &b);
     fsock_codec_config keep = lines(), strip = lines();
     strip.strip_cr = true;
 
@@ -112,7 +93,7 @@ TEST_CASE(crlf_is_kept_or_stripped) {
 
 TEST_CASE(multi_byte_delimiter) {
     fsock_socket *a, *b;
-    pair(&a, &b);
+    stream_pair(&a, &b);
     fsock_codec_config cfg = lines();
     cfg.delimiter = (const uint8_t *)"||";
     cfg.delimiter_len = 2;
@@ -142,7 +123,7 @@ TEST_CASE(multi_byte_delimiter) {
 
 TEST_CASE(line_longer_than_the_limit_is_too_large) {
     fsock_socket *a, *b;
-    pair(&a, &b);
+    stream_pair(&a, &b);
     fsock_codec_config cfg = lines();
     cfg.max_frame_size = 8;
     fsock_framed *fb = framed(b, &cfg), *fa = framed(a, &cfg);
@@ -164,7 +145,7 @@ TEST_CASE(line_longer_than_the_limit_is_too_large) {
 
 TEST_CASE(eof_between_lines_and_in_the_middle_of_one) {
     fsock_socket *a, *b;
-    pair(&a, &b);
+    stream_pair(&a, &b);
     fsock_codec_config cfg = lines();
     fsock_framed *fb = framed(b, &cfg);
     send_raw(a, "whole\n");
@@ -177,7 +158,7 @@ TEST_CASE(eof_between_lines_and_in_the_middle_of_one) {
     fsock_socket_free(a);
     fsock_socket_free(b);
 
-    pair(&a, &b);
+    stream_pair(&a, &b);
     fb = framed(b, &cfg);
     send_raw(a, "no newline");
     fsock_socket_free(a);
@@ -189,7 +170,7 @@ TEST_CASE(eof_between_lines_and_in_the_middle_of_one) {
 
 TEST_CASE(bad_delimiters_are_refused) {
     fsock_socket *a, *b;
-    pair(&a, &b);
+    stream_pair(&a, &b);
     fsock_codec_config cfg = lines();
     fsock_framed *f = NULL;
     cfg.delimiter_len = 0;

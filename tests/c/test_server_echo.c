@@ -10,15 +10,6 @@
 
 #include "test.h"
 
-/* The call on server `srv` must succeed; on failure print its message. */
-#define ASSERT_OK_SRV(srv, expr)                                                      \
-    do {                                                                              \
-        fsock_result r_ = (expr);                                                     \
-        if (r_ != FSOCK_OK)                                                           \
-            FAIL_("%s\n    got %s: %s", #expr, fsock_result_name((int)r_),            \
-                  fsock_server_errmsg(srv));                                          \
-    } while (0)
-
 /* What the callbacks saw, shared with them through userdata. */
 typedef struct {
     pthread_mutex_t lock;
@@ -57,23 +48,6 @@ static int echo(void *userdata, fsock_socket *conn, const char *peer) {
     return status;
 }
 
-/* on_error: every line is a test failure here. */
-static void unexpected_error(void *userdata, const char *message) {
-    (void)userdata;
-    FAIL_("the server logged: %s", message);
-}
-
-typedef struct {
-    fsock_server *server;
-    fsock_result result;
-} serving;
-
-static void *serve_thread(void *arg) {
-    serving *s = arg;
-    s->result = fsock_server_serve(s->server);
-    return NULL;
-}
-
 /* A config for `address` with the test's bounded idle timeout. */
 static fsock_server_config config_for(const char *address, int mode) {
     fsock_server_config cfg;
@@ -82,14 +56,6 @@ static fsock_server_config config_for(const char *address, int mode) {
     cfg.mode = mode;
     cfg.idle_timeout = TEST_TIMEOUT_SECONDS; /* a stuck client cannot hang the test */
     return cfg;
-}
-
-static fsock_socket *connect_to(const fsock_server *server) {
-    char addr[FSOCK_ADDRSTRLEN];
-    ASSERT_OK_SRV(server, fsock_server_local_addr(server, addr, sizeof addr, NULL));
-    fsock_socket *c = NULL;
-    ASSERT_OK(fsock_create_connection("127.0.0.1", (uint16_t)port_of(addr), 5.0, &c));
-    return c;
 }
 
 /* Sends `text` and expects it back. */
@@ -115,7 +81,7 @@ TEST_CASE(two_clients_at_once_then_shutdown_from_another_thread) {
     ASSERT_OK_SRV(s.server, fsock_server_local_addr(s.server, addr, sizeof addr, NULL));
     ASSERT_CONTAINS(addr, "127.0.0.1:");
     ASSERT(port_of(addr) > 0); /* port 0 was replaced by the real one */
-    pthread_t t = start_thread(serve_thread, &s);
+    pthread_t t = serving_start(&s);
 
     /* A is mid-conversation (its callback is blocked in recv) when B comes:
      * B is only answered if it has a thread of its own. */
@@ -129,9 +95,7 @@ TEST_CASE(two_clients_at_once_then_shutdown_from_another_thread) {
     fsock_socket_free(b);
 
     /* From this (another) thread: returns once serve has returned. */
-    ASSERT_OK_SRV(s.server, fsock_server_shutdown(s.server));
-    join_thread(t);
-    ASSERT_RESULT(FSOCK_OK, s.result);
+    serving_stop(&s, t);
     fsock_server_free(s.server); /* block_on_close: waits for both callbacks */
     ASSERT_EQ_INT(c.connections, 2);
     ASSERT_EQ_INT(c.finished, 2);
@@ -145,7 +109,7 @@ TEST_CASE(pool_mode_serves_more_clients_than_threads) {
     fsock_server_callbacks cb = {echo, NULL, unexpected_error};
     serving s = {NULL, FSOCK_ERR_PANIC};
     ASSERT_OK(fsock_server_new(&cfg, &cb, &c, &s.server));
-    pthread_t t = start_thread(serve_thread, &s);
+    pthread_t t = serving_start(&s);
     for (int i = 0; i < 5; i++) {
         fsock_socket *client = connect_to(s.server);
         char text[32];
@@ -153,9 +117,7 @@ TEST_CASE(pool_mode_serves_more_clients_than_threads) {
         round_trip(client, text);
         fsock_socket_free(client);
     }
-    ASSERT_OK_SRV(s.server, fsock_server_shutdown(s.server));
-    join_thread(t);
-    ASSERT_RESULT(FSOCK_OK, s.result);
+    serving_stop(&s, t);
     fsock_server_free(s.server);
     ASSERT_EQ_INT(c.connections, 5);
     ASSERT_EQ_INT(c.finished, 5);
@@ -205,7 +167,7 @@ TEST_CASE(unix_stream_server_removes_its_file) {
     char local[FSOCK_ADDRSTRLEN];
     ASSERT_OK_SRV(s.server, fsock_server_local_addr(s.server, local, sizeof local, NULL));
     ASSERT_EQ_STR(local, addr);
-    pthread_t t = start_thread(serve_thread, &s);
+    pthread_t t = serving_start(&s);
 
     fsock_socket *client = NULL;
     ASSERT_OK(fsock_socket_new(FSOCK_AF_UNIX, FSOCK_SOCK_STREAM, 0, &client));
@@ -213,9 +175,7 @@ TEST_CASE(unix_stream_server_removes_its_file) {
     round_trip(client, "over a unix socket");
     fsock_socket_free(client);
 
-    ASSERT_OK_SRV(s.server, fsock_server_shutdown(s.server));
-    join_thread(t);
-    ASSERT_RESULT(FSOCK_OK, s.result);
+    serving_stop(&s, t);
     struct stat st;
     ASSERT_EQ_INT(stat(path, &st), 0); /* still there until free */
     fsock_server_free(s.server);

@@ -10,30 +10,6 @@
 
 #include "test.h"
 
-/* The call on server `srv` must succeed; on failure print its message. */
-#define ASSERT_OK_SRV(srv, expr)                                                      \
-    do {                                                                              \
-        fsock_result r_ = (expr);                                                     \
-        if (r_ != FSOCK_OK)                                                           \
-            FAIL_("%s\n    got %s: %s", #expr, fsock_result_name((int)r_),            \
-                  fsock_server_errmsg(srv));                                          \
-    } while (0)
-
-/* The call must fail with FSOCK_ERR_INVALID_ARGUMENT naming `arg`. */
-#define ASSERT_NULL_ARG(arg, expr)                                                    \
-    do {                                                                              \
-        ASSERT_RESULT(FSOCK_ERR_INVALID_ARGUMENT, expr);                              \
-        ASSERT_CONTAINS(fsock_last_error_message(), "`" arg "` is NULL");             \
-        ASSERT_EQ_INT(fsock_last_errno(), EINVAL);                                    \
-    } while (0)
-
-/* The call must fail with FSOCK_ERR_INVALID_ARGUMENT saying `text`. */
-#define ASSERT_INVALID(text, expr)                                                    \
-    do {                                                                              \
-        ASSERT_RESULT(FSOCK_ERR_INVALID_ARGUMENT, expr);                              \
-        ASSERT_CONTAINS(fsock_last_error_message(), text);                            \
-    } while (0)
-
 /* Everything the callbacks share with the test. */
 typedef struct {
     pthread_mutex_t lock;
@@ -138,17 +114,6 @@ static int fail_datagram(void *userdata, const uint8_t *data, size_t len, const 
     return fsock_reply_send(reply, data, len) != FSOCK_OK;
 }
 
-typedef struct {
-    fsock_server *server;
-    fsock_result result;
-} serving;
-
-static void *serve_thread(void *arg) {
-    serving *s = arg;
-    s->result = fsock_server_serve(s->server);
-    return NULL;
-}
-
 static fsock_server_config tcp_config(int mode) {
     fsock_server_config cfg;
     ASSERT_OK(fsock_server_config_init(&cfg));
@@ -156,14 +121,6 @@ static fsock_server_config tcp_config(int mode) {
     cfg.mode = mode;
     cfg.idle_timeout = TEST_TIMEOUT_SECONDS;
     return cfg;
-}
-
-static fsock_socket *connect_to(const fsock_server *server) {
-    char addr[FSOCK_ADDRSTRLEN];
-    ASSERT_OK_SRV(server, fsock_server_local_addr(server, addr, sizeof addr, NULL));
-    fsock_socket *c = NULL;
-    ASSERT_OK(fsock_create_connection("127.0.0.1", (uint16_t)port_of(addr), 5.0, &c));
-    return c;
 }
 
 /* One client: sends `text`, returns what comes back before end-of-stream. */
@@ -186,7 +143,7 @@ TEST_CASE(callback_error_is_logged_and_the_server_goes_on) {
     fsock_server_callbacks cb = {fail_on_request, NULL, keep_log};
     serving s = {NULL, FSOCK_ERR_PANIC};
     ASSERT_OK(fsock_server_new(&cfg, &cb, &sh, &s.server));
-    pthread_t t = start_thread(serve_thread, &s);
+    pthread_t t = serving_start(&s);
 
     char reply[64];
     /* The error is logged before the connection is closed, so once the
@@ -201,9 +158,7 @@ TEST_CASE(callback_error_is_logged_and_the_server_goes_on) {
     converse(s.server, "still serving?", reply, sizeof reply);
     ASSERT_EQ_STR(reply, "still serving?");
 
-    ASSERT_OK_SRV(s.server, fsock_server_shutdown(s.server));
-    join_thread(t);
-    ASSERT_RESULT(FSOCK_OK, s.result);
+    serving_stop(&s, t);
     fsock_server_free(s.server);
     ASSERT_EQ_INT(sh.calls, 2);
     shared_destroy(&sh);
@@ -260,7 +215,7 @@ TEST_CASE(datagram_callback_error_is_logged_and_the_server_goes_on) {
     ASSERT_OK(fsock_server_new(&cfg, &cb, &sh, &s.server));
     char addr[FSOCK_ADDRSTRLEN];
     ASSERT_OK_SRV(s.server, fsock_server_local_addr(s.server, addr, sizeof addr, NULL));
-    pthread_t t = start_thread(serve_thread, &s);
+    pthread_t t = serving_start(&s);
 
     fsock_socket *c = NULL;
     size_t n = 0;
@@ -276,9 +231,7 @@ TEST_CASE(datagram_callback_error_is_logged_and_the_server_goes_on) {
     ASSERT_CONTAINS(sh.log, "on_datagram returned 1");
     pthread_mutex_unlock(&sh.lock);
 
-    ASSERT_OK_SRV(s.server, fsock_server_shutdown(s.server));
-    join_thread(t);
-    ASSERT_RESULT(FSOCK_OK, s.result);
+    serving_stop(&s, t);
     fsock_server_free(s.server);
     fsock_socket_free(c);
     shared_destroy(&sh);
@@ -399,11 +352,10 @@ static void shutdown_from_inside(int mode) {
     serving s = {NULL, FSOCK_ERR_PANIC};
     ASSERT_OK(fsock_server_new(&cfg, &cb, &sh, &s.server));
     sh.server = s.server;
-    pthread_t t = start_thread(serve_thread, &s);
+    pthread_t t = serving_start(&s);
 
     fsock_socket *c = connect_to(s.server);
-    join_thread(t); /* returns: the callback stopped the loop */
-    ASSERT_RESULT(FSOCK_OK, s.result);
+    serving_join(&s, t); /* returns: the callback stopped the loop */
     fsock_server_free(s.server); /* joins the callback's thread */
     ASSERT_RESULT(FSOCK_OK, sh.shutdown_result);
     ASSERT_EQ_STR(sh.log, "");
@@ -436,7 +388,7 @@ TEST_CASE(shutdown_from_inside_a_datagram_callback) {
     sh.server = s.server;
     char addr[FSOCK_ADDRSTRLEN];
     ASSERT_OK_SRV(s.server, fsock_server_local_addr(s.server, addr, sizeof addr, NULL));
-    pthread_t t = start_thread(serve_thread, &s);
+    pthread_t t = serving_start(&s);
 
     fsock_socket *c = NULL;
     size_t n = 0;
@@ -444,8 +396,7 @@ TEST_CASE(shutdown_from_inside_a_datagram_callback) {
     ASSERT_OK_ON(c, fsock_socket_sendto(c, (const uint8_t *)"stop", 4, 0, addr, &n));
     char buf[8];
     ASSERT_EQ_SIZE(recv_text(c, buf, sizeof buf), 3);
-    join_thread(t);
-    ASSERT_RESULT(FSOCK_OK, s.result);
+    serving_join(&s, t);
     fsock_server_free(s.server);
     ASSERT_RESULT(FSOCK_OK, sh.shutdown_result);
     fsock_socket_free(c);
@@ -461,7 +412,7 @@ TEST_CASE(refuse_policy_closes_and_logs_the_extra_client) {
     fsock_server_callbacks cb = {hold, NULL, keep_log};
     serving s = {NULL, FSOCK_ERR_PANIC};
     ASSERT_OK(fsock_server_new(&cfg, &cb, &sh, &s.server));
-    pthread_t t = start_thread(serve_thread, &s);
+    pthread_t t = serving_start(&s);
 
     fsock_socket *first = connect_to(s.server);
     wait_flag(&sh, &sh.started); /* the one allowed connection is being served */
@@ -477,9 +428,7 @@ TEST_CASE(refuse_policy_closes_and_logs_the_extra_client) {
     pthread_mutex_unlock(&sh.lock);
 
     set_flag(&sh, &sh.go);
-    ASSERT_OK_SRV(s.server, fsock_server_shutdown(s.server));
-    join_thread(t);
-    ASSERT_RESULT(FSOCK_OK, s.result);
+    serving_stop(&s, t);
     fsock_server_free(s.server);
     fsock_socket_free(first);
     fsock_socket_free(second);

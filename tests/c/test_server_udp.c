@@ -9,15 +9,6 @@
 
 #include "test.h"
 
-/* The call on server `srv` must succeed; on failure print its message. */
-#define ASSERT_OK_SRV(srv, expr)                                                      \
-    do {                                                                              \
-        fsock_result r_ = (expr);                                                     \
-        if (r_ != FSOCK_OK)                                                           \
-            FAIL_("%s\n    got %s: %s", #expr, fsock_result_name((int)r_),            \
-                  fsock_server_errmsg(srv));                                          \
-    } while (0)
-
 typedef struct {
     pthread_mutex_t lock;
     int datagrams;
@@ -45,22 +36,6 @@ static int upper(void *userdata, const uint8_t *data, size_t len, const char *pe
     return fsock_reply_send(reply, out, len) != FSOCK_OK;
 }
 
-static void unexpected_error(void *userdata, const char *message) {
-    (void)userdata;
-    FAIL_("the server logged: %s", message);
-}
-
-typedef struct {
-    fsock_server *server;
-    fsock_result result;
-} serving;
-
-static void *serve_thread(void *arg) {
-    serving *s = arg;
-    s->result = fsock_server_serve(s->server);
-    return NULL;
-}
-
 static void start(serving *s, const char *address, int mode, counters *c) {
     fsock_server_config cfg;
     ASSERT_OK(fsock_server_config_init(&cfg));
@@ -68,14 +43,11 @@ static void start(serving *s, const char *address, int mode, counters *c) {
     cfg.socktype = FSOCK_SOCK_DGRAM;
     cfg.mode = mode;
     fsock_server_callbacks cb = {NULL, upper, unexpected_error};
-    s->result = FSOCK_ERR_PANIC;
     ASSERT_OK(fsock_server_new(&cfg, &cb, c, &s->server));
 }
 
 static void stop(serving *s, pthread_t t) {
-    ASSERT_OK_SRV(s->server, fsock_server_shutdown(s->server));
-    join_thread(t);
-    ASSERT_RESULT(FSOCK_OK, s->result);
+    serving_stop(s, t);
     fsock_server_free(s->server);
 }
 
@@ -97,7 +69,7 @@ TEST_CASE(udp_server_answers_upper_cased) {
     start(&s, "127.0.0.1:0", FSOCK_SERVER_SEQUENTIAL, &c);
     char addr[FSOCK_ADDRSTRLEN];
     ASSERT_OK_SRV(s.server, fsock_server_local_addr(s.server, addr, sizeof addr, NULL));
-    pthread_t t = start_thread(serve_thread, &s);
+    pthread_t t = serving_start(&s);
 
     fsock_socket *client = NULL;
     ASSERT_OK(fsock_socket_new(FSOCK_AF_INET, FSOCK_SOCK_DGRAM, 0, &client));
@@ -122,7 +94,7 @@ TEST_CASE(several_clients_with_a_thread_per_datagram) {
     start(&s, "127.0.0.1:0", FSOCK_SERVER_THREAD_PER_CONNECTION, &c);
     char addr[FSOCK_ADDRSTRLEN];
     ASSERT_OK_SRV(s.server, fsock_server_local_addr(s.server, addr, sizeof addr, NULL));
-    pthread_t t = start_thread(serve_thread, &s);
+    pthread_t t = serving_start(&s);
 
     enum { CLIENTS = 3 };
     fsock_socket *clients[CLIENTS];
@@ -150,7 +122,7 @@ TEST_CASE(unix_datagram_server_answers_a_bound_client) {
     counters c = COUNTERS_INIT;
     serving s;
     start(&s, server_addr, FSOCK_SERVER_SEQUENTIAL, &c);
-    pthread_t t = start_thread(serve_thread, &s);
+    pthread_t t = serving_start(&s);
 
     /* A Unix datagram client must be bound to a path to get an answer. */
     fsock_socket *client = NULL;

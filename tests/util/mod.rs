@@ -13,6 +13,9 @@ use std::time::Duration;
 
 use ferrosock::{Address, Cause, Error, ErrorKind, Family, SockType, Socket, Timeout};
 
+pub mod process;
+pub mod server;
+
 /// The longest any single wait in a test may take before the test fails.
 pub const WAIT: Duration = Duration::from_secs(10);
 

@@ -11,7 +11,7 @@
 //! any address and `'<broadcast>'` is 255.255.255.255. A lookup that may go
 //! to the network releases the GIL.
 
-use std::ffi::{c_char, CStr};
+use std::ffi::c_char;
 use std::net::{IpAddr, Ipv6Addr};
 use std::os::unix::ffi::OsStrExt;
 
@@ -246,23 +246,5 @@ fn decode_fs<'py>(py: Python<'py>, raw: &[u8]) -> PyResult<Bound<'py, PyAny>> {
 /// An IPv6 address in the system's text form (`inet_ntop`), which writes
 /// `::1.2.3.4` where Rust's formatter would write `::102:304`.
 pub fn ntop6(ip: &Ipv6Addr) -> String {
-    let octets = ip.octets();
-    let mut buf = [0 as c_char; 64];
-    // SAFETY: octets is a 16-byte in6_addr image; buf has room for the
-    // longest text form (46 bytes) and its length is passed.
-    let text = unsafe {
-        crate::sys::inet_ntop(
-            libc::AF_INET6,
-            octets.as_ptr().cast(),
-            buf.as_mut_ptr(),
-            buf.len() as libc::socklen_t,
-        )
-    };
-    if text.is_null() {
-        return ip.to_string();
-    }
-    // SAFETY: inet_ntop succeeded and wrote a NUL-terminated string into buf.
-    unsafe { CStr::from_ptr(buf.as_ptr()) }
-        .to_string_lossy()
-        .into_owned()
+    ferrosock::inet::ntop(Family::Inet6, &ip.octets()).unwrap_or_else(|| ip.to_string())
 }

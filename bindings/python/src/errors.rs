@@ -74,17 +74,6 @@ pub fn strerror(errno: i32) -> String {
     ferrosock::Error::new("strerror", Cause::Os(io::Error::from_raw_os_error(errno))).strerror()
 }
 
-/// A `gaierror(code, message)`.
-pub fn gai_error(py: Python<'_>, code: i32, message: &str) -> PyErr {
-    match gaierror_type(py) {
-        Ok(ty) => match ty.call1((code, message)) {
-            Ok(value) => PyErr::from_value(value),
-            Err(e) => e,
-        },
-        Err(e) => e,
-    }
-}
-
 /// Converts a core error to the exception CPython would raise.
 pub fn to_pyerr(py: Python<'_>, err: ferrosock::Error) -> PyErr {
     let note = err.to_string();

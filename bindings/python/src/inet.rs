@@ -2,18 +2,22 @@
 //! `inet_ntop`), byte order (`htons`, `ntohs`, `htonl`, `ntohl`), ancillary
 //! data sizes (`CMSG_LEN`, `CMSG_SPACE`) and interface names (`if_*`).
 //!
-//! These are the system's own conversions (libc), so odd inputs such as
-//! `inet_aton('127.1')` give what CPython gives.
+//! The conversions and interface look-ups are the core's
+//! ([`ferrosock::inet`]), which uses the system's own, so odd inputs such as
+//! `inet_aton('127.1')` give what CPython gives; this file converts
+//! arguments, results and errors.
 
-use std::ffi::{c_char, CStr};
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
 
+use ferrosock::{inet, Family};
 use pyo3::exceptions::{PyOSError, PyOverflowError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyInt, PyList, PyTuple};
 
 use crate::args::{arg_int, arg_ssize, check_count, one_arg, type_name};
 use crate::buffer::BufferView;
-use crate::errors::os_error;
+use crate::errors::{os_error, OrRaise};
 use crate::resolve::str_arg;
 
 /// `inet_aton(string) -> bytes`: dotted-quad text (in any form inet_aton(3)
@@ -26,14 +30,9 @@ pub fn inet_aton<'py>(
 ) -> PyResult<Bound<'py, PyBytes>> {
     check_count("inet_aton", args, 1, 1)?;
     let text = str_arg("inet_aton", 1, &args.get_item(0)?)?;
-    let mut addr = libc::in_addr { s_addr: 0 };
-    // SAFETY: text is NUL-terminated and addr is a writable in_addr.
-    if unsafe { crate::sys::inet_aton(text.as_ptr(), &mut addr) } == 0 {
-        return Err(PyOSError::new_err(
-            "illegal IP address string passed to inet_aton",
-        ));
-    }
-    Ok(PyBytes::new(py, &addr.s_addr.to_ne_bytes()))
+    let addr = inet::aton(&text)
+        .ok_or_else(|| PyOSError::new_err("illegal IP address string passed to inet_aton"))?;
+    Ok(PyBytes::new(py, &addr.octets()))
 }
 
 /// `inet_ntoa(packed_ip) -> str`.
@@ -59,24 +58,11 @@ pub fn inet_pton<'py>(
     check_count("inet_pton", args, 2, 2)?;
     let af = arg_int(&args.get_item(0)?)?;
     let text = str_arg("inet_pton", 2, &args.get_item(1)?)?;
-    let mut packed = [0u8; 16];
-    // SAFETY: text is NUL-terminated; packed has room for an in6_addr, the
-    // largest result.
-    let rc = unsafe { crate::sys::inet_pton(af, text.as_ptr(), packed.as_mut_ptr().cast()) };
-    match rc {
-        1 => Ok(PyBytes::new(
-            py,
-            &packed[..if af == libc::AF_INET { 4 } else { 16 }],
-        )),
-        0 => Err(PyOSError::new_err(
-            "illegal IP address string passed to inet_pton",
-        )),
-        _ => Err(os_error(
-            std::io::Error::last_os_error()
-                .raw_os_error()
-                .unwrap_or(libc::EAFNOSUPPORT),
-        )),
-    }
+    // inet_pton(3) fails with EAFNOSUPPORT for any other family.
+    let family = ip_family(af).ok_or_else(|| os_error(libc::EAFNOSUPPORT))?;
+    let packed = inet::pton(family, &text)
+        .ok_or_else(|| PyOSError::new_err("illegal IP address string passed to inet_pton"))?;
+    Ok(PyBytes::new(py, &packed))
 }
 
 /// `inet_ntop(af, packed_ip) -> string formatted IP address`.
@@ -87,42 +73,16 @@ pub fn inet_ntop(args: &Bound<'_, PyTuple>) -> PyResult<String> {
     let af = arg_int(&args.get_item(0)?)?;
     let view = BufferView::readable(&args.get_item(1)?)?;
     let packed = view.as_slice();
-    let wanted = match af {
-        libc::AF_INET => 4,
-        libc::AF_INET6 => 16,
-        _ => {
-            return Err(PyValueError::new_err(format!(
-                "unknown address family {af}"
-            )))
-        }
-    };
-    if packed.len() != wanted {
-        return Err(PyValueError::new_err(
-            "invalid length of packed IP address string",
-        ));
-    }
-    let mut buf = [0 as c_char; 64];
-    // SAFETY: packed holds an in_addr or in6_addr of the right length
-    // (checked above); buf is writable for the length passed.
-    let text = unsafe {
-        crate::sys::inet_ntop(
-            af,
-            packed.as_ptr().cast(),
-            buf.as_mut_ptr(),
-            buf.len() as libc::socklen_t,
-        )
-    };
-    if text.is_null() {
-        return Err(os_error(
-            std::io::Error::last_os_error()
-                .raw_os_error()
-                .unwrap_or(libc::EINVAL),
-        ));
-    }
-    // SAFETY: inet_ntop wrote a NUL-terminated string into buf.
-    Ok(unsafe { CStr::from_ptr(buf.as_ptr()) }
-        .to_string_lossy()
-        .into_owned())
+    let family = ip_family(af)
+        .ok_or_else(|| PyValueError::new_err(format!("unknown address family {af}")))?;
+    // The core checks the length too; CPython's message is raised here.
+    inet::ntop(family, packed)
+        .ok_or_else(|| PyValueError::new_err("invalid length of packed IP address string"))
+}
+
+/// The family of an `AF_INET`/`AF_INET6` argument; `None` for any other.
+fn ip_family(af: i32) -> Option<Family> {
+    Family::from_raw(af).filter(|f| *f != Family::Unix)
 }
 
 /// The 16-bit conversions take an int in 0-65535, with CPython's messages.
@@ -235,20 +195,19 @@ pub fn if_nametoindex(
     } else {
         name.extract()?
     };
-    let name =
-        std::ffi::CString::new(raw).map_err(|_| PyValueError::new_err("embedded null byte"))?;
-    // SAFETY: name is NUL-terminated.
-    let index = unsafe { libc::if_nametoindex(name.as_ptr()) };
-    if index == 0 {
-        return Err(PyOSError::new_err("no interface with this name"));
+    if raw.contains(&0) {
+        return Err(PyValueError::new_err("embedded null byte"));
     }
-    Ok(index)
+    // CPython reports any failure this way, without an errno.
+    inet::if_nametoindex(OsStr::from_bytes(&raw))
+        .map_err(|_| PyOSError::new_err("no interface with this name"))
 }
 
 /// `if_indextoname(if_index) -> if_name`.
 #[pyfunction]
 #[pyo3(signature = (*args, **kwargs), text_signature = "(index, /)")]
 pub fn if_indextoname(
+    py: Python<'_>,
     args: &Bound<'_, PyTuple>,
     kwargs: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<String> {
@@ -256,57 +215,21 @@ pub fn if_indextoname(
     if !index.is_instance_of::<PyInt>() {
         return Err(PyTypeError::new_err("an integer is required"));
     }
-    let index: u32 = index
-        .extract()
-        .map_err(|_| PyOverflowError::new_err("index is too large"))?;
-    let mut buf = [0 as c_char; libc::IF_NAMESIZE];
-    // SAFETY: buf has the IF_NAMESIZE bytes if_indextoname requires.
-    let name = unsafe { libc::if_indextoname(index, buf.as_mut_ptr()) };
-    if name.is_null() {
-        return Err(os_error(
-            std::io::Error::last_os_error()
-                .raw_os_error()
-                .unwrap_or(libc::ENXIO),
-        ));
-    }
-    // SAFETY: on success buf holds a NUL-terminated name.
-    Ok(unsafe { CStr::from_ptr(buf.as_ptr()) }
-        .to_string_lossy()
-        .into_owned())
+    // CPython 3.11 reads an unsigned long and passes it on as an unsigned
+    // int, so 2**32 becomes 0 (no such interface).
+    let index: u64 = index.extract().map_err(|_| {
+        PyOverflowError::new_err(if index.lt(0).unwrap_or(false) {
+            "can't convert negative value to unsigned int"
+        } else {
+            "Python int too large to convert to C unsigned long"
+        })
+    })?;
+    let index = index as u32;
+    inet::if_indextoname(index).or_raise(py)
 }
 
 /// `if_nameindex() -> [(index, name), …]`.
 #[pyfunction]
 pub fn if_nameindex(py: Python<'_>) -> PyResult<Bound<'_, PyList>> {
-    // SAFETY: if_nameindex returns NULL (errno set) or an array ending with a
-    // zero entry, freed below with if_freenameindex exactly once.
-    let list = unsafe { libc::if_nameindex() };
-    if list.is_null() {
-        return Err(os_error(
-            std::io::Error::last_os_error()
-                .raw_os_error()
-                .unwrap_or(libc::ENOMEM),
-        ));
-    }
-    let out = PyList::empty(py);
-    let mut cursor = list;
-    let result = (|| -> PyResult<()> {
-        loop {
-            // SAFETY: cursor stays within the array, which ends with a zero entry.
-            let entry = unsafe { &*cursor };
-            if entry.if_index == 0 {
-                return Ok(());
-            }
-            // SAFETY: a non-terminal entry has a NUL-terminated name.
-            let name = unsafe { CStr::from_ptr(entry.if_name) }
-                .to_string_lossy()
-                .into_owned();
-            out.append((entry.if_index, name))?;
-            // SAFETY: not the terminal entry, so the next one exists.
-            cursor = unsafe { cursor.add(1) };
-        }
-    })();
-    // SAFETY: list came from if_nameindex and is freed once.
-    unsafe { libc::if_freenameindex(list) };
-    result.map(|()| out)
+    PyList::new(py, inet::if_nameindex().or_raise(py)?)
 }

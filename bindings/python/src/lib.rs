@@ -19,6 +19,8 @@
 //! | `create.rs`   | `socketpair`, `dup`, `close`, default timeout, create_* |
 //! | `constants.rs`| `AF_*`, `SOCK_*`, `SO_*`, …                             |
 //! | `sys.rs`      | libc functions the `libc` crate lacks                  |
+//! | `framing*.rs` | `ferrosock.framing`'s codecs, `Framer`, errors (see `framing.rs`) |
+//! | `server*.rs`  | `ferrosock.socketserver`'s loop (`_ServeLoop`), its calls into Python, handler threads (`_ThreadCrew`) |
 
 mod args;
 mod buffer;
@@ -26,10 +28,16 @@ mod constants;
 mod convert;
 mod create;
 mod errors;
+mod framing;
+mod framing_codec;
+mod framing_errors;
+mod framing_io;
 mod inet;
 mod resolve;
+mod server;
+mod server_calls;
+mod server_threads;
 mod socket;
-mod sys;
 mod timeout;
 
 use pyo3::prelude::*;
@@ -89,5 +97,9 @@ fn _ferrosock(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(inet::if_nametoindex, m)?)?;
     m.add_function(wrap_pyfunction!(inet::if_indextoname, m)?)?;
     m.add_function(wrap_pyfunction!(inet::if_nameindex, m)?)?;
+
+    framing::register(m)?;
+    m.add_class::<server::ServeLoop>()?;
+    m.add_class::<server_threads::ThreadCrew>()?;
     Ok(())
 }

@@ -1,14 +1,13 @@
 //! Name resolution functions of the module: `getaddrinfo`, `gethostname`,
 //! `gethostbyname[_ex]`, `gethostbyaddr`, `getnameinfo` and the service and
-//! protocol databases. Lookups that may wait on the network release the GIL.
+//! protocol databases. Lookups that may wait on the network or read a
+//! database release the GIL, as CPython's do.
 //!
-//! The core resolves names ([`ferrosock::resolve`]); `getnameinfo` (reverse
-//! lookup) and the `/etc/services` and `/etc/protocols` look-ups are not in
-//! the core yet, so they call libc here, each call fenced.
+//! The core does the resolving ([`ferrosock::resolve`]); this file only
+//! converts arguments, results and errors.
 
-use std::ffi::{CStr, CString};
-
-use ferrosock::resolve::{getaddrinfo as core_getaddrinfo, AddrInfo};
+use ferrosock::resolve::{getaddrinfo as core_getaddrinfo, getnameinfo as core_getnameinfo};
+use ferrosock::resolve::{protocol_number, service_name, service_port, AddrInfo};
 use ferrosock::{Address, Family};
 use pyo3::exceptions::{PyOSError, PyOverflowError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -16,7 +15,7 @@ use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyString, PyTuple};
 
 use crate::args::{arg_int, arg_uint_mask, as_long, check_count, no_kwargs, type_name};
 use crate::convert::{from_address, ntop6, resolve_host};
-use crate::errors::{gai_error, herror_type, without_gil, OrRaise};
+use crate::errors::{herror_type, without_gil, OrRaise};
 
 /// `getaddrinfo(host, port, family=0, type=0, proto=0, flags=0)` with plain
 /// integers; `ferrosock.socket.getaddrinfo` turns them into enum members.
@@ -176,7 +175,7 @@ pub fn gethostbyaddr<'py>(
     let addr = without_gil(py, || ferrosock::resolve::resolve(&name, 0, None, 0))
         .or_raise(py)?
         .remove(0);
-    let found = without_gil(py, || name_info(&addr, libc::NI_NAMEREQD));
+    let found = without_gil(py, || core_getnameinfo(&addr, libc::NI_NAMEREQD));
     let host = match found {
         Ok((host, _)) => host,
         Err(_) => {
@@ -249,78 +248,27 @@ pub fn getnameinfo<'py>(py: Python<'py>, args: &Bound<'py, PyTuple>) -> PyResult
         }
         _ => {}
     }
-    without_gil(py, || name_info(&addr, flags))
-        .map_err(|(code, message)| gai_error(py, code, &message))
-}
-
-/// `getnameinfo(3)` on a core address: `(host, service)` or the `EAI_*`
-/// code and its text.
-fn name_info(addr: &Address, flags: i32) -> Result<(String, String), (i32, String)> {
-    let sa = addr
-        .to_sockaddr()
-        .map_err(|e| (libc::EAI_FAMILY, e.to_string()))?;
-    let mut host = [0 as libc::c_char; 1025];
-    let mut serv = [0 as libc::c_char; 32];
-    // SAFETY: sa points to sa.len() bytes of a valid sockaddr; host and serv
-    // are writable buffers of the lengths passed.
-    let rc = unsafe {
-        libc::getnameinfo(
-            sa.as_ptr().cast(),
-            sa.len(),
-            host.as_mut_ptr(),
-            host.len() as libc::socklen_t,
-            serv.as_mut_ptr(),
-            serv.len() as libc::socklen_t,
-            flags,
-        )
-    };
-    if rc != 0 {
-        // SAFETY: gai_strerror returns a static NUL-terminated string.
-        let message = unsafe { CStr::from_ptr(libc::gai_strerror(rc)) }
-            .to_string_lossy()
-            .into_owned();
-        return Err((rc, message));
-    }
-    // SAFETY: on success both buffers hold NUL-terminated strings.
-    let text = |buf: &[libc::c_char]| {
-        unsafe { CStr::from_ptr(buf.as_ptr()) }
-            .to_string_lossy()
-            .into_owned()
-    };
-    Ok((text(&host), text(&serv)))
+    without_gil(py, || core_getnameinfo(&addr, flags)).or_raise(py)
 }
 
 /// `getservbyname(servicename[, protocolname]) -> port`.
 #[pyfunction]
 #[pyo3(signature = (*args), text_signature = "(servicename, protocolname=None, /)")]
-pub fn getservbyname(args: &Bound<'_, PyTuple>) -> PyResult<u16> {
+pub fn getservbyname(py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<u16> {
     check_count("getservbyname", args, 1, 2)?;
     let name = str_arg("getservbyname", 1, &args.get_item(0)?)?;
     let proto = match args.len() {
         2 => Some(str_arg("getservbyname", 2, &args.get_item(1)?)?),
         _ => None,
     };
-    // getservbyname(3) returns a pointer into static storage: call it with
-    // the GIL held, so no other Python thread can overwrite it meanwhile.
-    // SAFETY: both strings are NUL-terminated and outlive the call; the
-    // result is NULL or a valid servent that we read at once.
-    let ent = unsafe {
-        libc::getservbyname(
-            name.as_ptr(),
-            proto.as_ref().map_or(std::ptr::null(), |p| p.as_ptr()),
-        )
-    };
-    if ent.is_null() {
-        return Err(PyOSError::new_err("service/proto not found"));
-    }
-    // SAFETY: ent is a valid servent (checked non-NULL above).
-    Ok(u16::from_be(unsafe { (*ent).s_port } as u16))
+    without_gil(py, || service_port(&name, proto.as_deref()))
+        .ok_or_else(|| PyOSError::new_err("service/proto not found"))
 }
 
 /// `getservbyport(port[, protocolname]) -> string`.
 #[pyfunction]
 #[pyo3(signature = (*args), text_signature = "(port, protocolname=None, /)")]
-pub fn getservbyport(args: &Bound<'_, PyTuple>) -> PyResult<String> {
+pub fn getservbyport(py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<String> {
     check_count("getservbyport", args, 1, 2)?;
     let port = arg_int(&args.get_item(0)?)?;
     let proto = match args.len() {
@@ -329,35 +277,18 @@ pub fn getservbyport(args: &Bound<'_, PyTuple>) -> PyResult<String> {
     };
     let port = u16::try_from(port)
         .map_err(|_| PyOverflowError::new_err("getservbyport: port must be 0-65535."))?;
-    // SAFETY: as in getservbyname; the port is passed in network order.
-    let ent = unsafe {
-        libc::getservbyport(
-            i32::from(port.to_be()),
-            proto.as_ref().map_or(std::ptr::null(), |p| p.as_ptr()),
-        )
-    };
-    if ent.is_null() {
-        return Err(PyOSError::new_err("port/proto not found"));
-    }
-    // SAFETY: ent is a valid servent whose s_name is a NUL-terminated string.
-    Ok(unsafe { CStr::from_ptr((*ent).s_name) }
-        .to_string_lossy()
-        .into_owned())
+    without_gil(py, || service_name(port, proto.as_deref()))
+        .ok_or_else(|| PyOSError::new_err("port/proto not found"))
 }
 
 /// `getprotobyname(name) -> integer`.
 #[pyfunction]
 #[pyo3(signature = (*args), text_signature = "(name, /)")]
-pub fn getprotobyname(args: &Bound<'_, PyTuple>) -> PyResult<i32> {
+pub fn getprotobyname(py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<i32> {
     check_count("getprotobyname", args, 1, 1)?;
     let name = str_arg("getprotobyname", 1, &args.get_item(0)?)?;
-    // SAFETY: as in getservbyname.
-    let ent = unsafe { libc::getprotobyname(name.as_ptr()) };
-    if ent.is_null() {
-        return Err(PyOSError::new_err("protocol not found"));
-    }
-    // SAFETY: ent is a valid protoent.
-    Ok(unsafe { (*ent).p_proto })
+    without_gil(py, || protocol_number(&name))
+        .ok_or_else(|| PyOSError::new_err("protocol not found"))
 }
 
 /// A host name argument (`str`, `bytes` or `bytearray`), as CPython's `et`
@@ -390,13 +321,16 @@ fn idna(obj: &Bound<'_, PyAny>) -> PyResult<String> {
 }
 
 /// A `s`-format argument: a str without NUL characters.
-pub fn str_arg(fname: &str, pos: usize, obj: &Bound<'_, PyAny>) -> PyResult<CString> {
+pub fn str_arg(fname: &str, pos: usize, obj: &Bound<'_, PyAny>) -> PyResult<String> {
     let s = obj.cast::<PyString>().map_err(|_| {
         PyTypeError::new_err(format!(
             "{fname}() argument {pos} must be str, not {}",
             type_name(obj)
         ))
     })?;
-    CString::new(s.to_cow()?.as_bytes())
-        .map_err(|_| PyValueError::new_err("embedded null character"))
+    let text = s.to_cow()?;
+    if text.contains('\0') {
+        return Err(PyValueError::new_err("embedded null character"));
+    }
+    Ok(text.into_owned())
 }

@@ -67,6 +67,13 @@ impl Socket {
         self.inner.get().map_or(0, |s| s.family())
     }
 
+    /// The core socket, for other parts of the extension that work on
+    /// ferrosock sockets directly (`framing_io.rs`); `OSError(EBADF)` for an
+    /// object never initialised.
+    pub(crate) fn core_socket(&self) -> PyResult<&ferrosock::Socket> {
+        self.core()
+    }
+
     /// One `recv` into `buf`: a try with the GIL held, then a wait without it.
     fn recv_slice(
         py: Python<'_>,

@@ -19,3 +19,7 @@ from . import socket
 from ._ferrosock import __version__
 
 __all__ = ["socket", "__version__"]
+
+# Message framing (粘包/分包): ferrosock.framing.
+from . import framing  # noqa: E402
+__all__.append("framing")
