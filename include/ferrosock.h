@@ -537,6 +537,17 @@ typedef struct {
      * one is lost. 0 means the default, 8192.
      */
     size_t max_datagram;
+    /**
+     * Whether accepted TCP connections get `TCP_NODELAY` (small writes go
+     * out at once). Default true (`fsock_server_config_init`), unlike the
+     * OS default of `fsock_socket_new` sockets: a callback that answers in
+     * several small sends would otherwise wait ~40 ms per request for the
+     * client's delayed ACK (Nagle's algorithm; see src/ffi/README.md).
+     * Unix stream servers ignore it. Added at the end of the struct, so
+     * code that fills the struct with `fsock_server_config_init` keeps
+     * working.
+     */
+    bool nodelay;
 } fsock_server_config;
 
 /**
@@ -1194,7 +1205,8 @@ fsock_result fsock_get_default_timeout(double *out_seconds);
  * Fills `*out_config` with the defaults: a stream server, a thread per
  * connection, no connection limit (`FSOCK_SERVER_WAIT` when one is set),
  * no idle timeout, `block_on_close` true, `SO_REUSEADDR` by socket type,
- * the default backlog and datagram size, and `address` NULL — set it.
+ * the default backlog and datagram size, `nodelay` true (`TCP_NODELAY` on
+ * accepted TCP connections), and `address` NULL — set it.
  *
  * # Safety
  * `out_config` must be NULL or writable.

@@ -394,3 +394,34 @@ fn an_ipv6_server_serves_on_the_loopback() {
     drop(c);
     running.stop();
 }
+
+/// The `TCP_NODELAY` value of an accepted connection, as its handler sees
+/// it (the handler sends it back as one byte).
+fn nodelay_seen(builder: ferrosock::server::Builder) -> u8 {
+    let running = Running::start(
+        builder
+            .mode(Mode::Sequential)
+            .build(|conn: &mut Connection| -> HandlerResult {
+                let on = conn.socket().option(libc::IPPROTO_TCP, libc::TCP_NODELAY)?;
+                conn.write_all(&[u8::from(on != 0)])?;
+                Ok(())
+            })
+            .unwrap(),
+    );
+    let c = connect(&running.addr());
+    let mut got = [9u8; 1];
+    (&c).read_exact(&mut got).unwrap();
+    running.stop();
+    got[0]
+}
+
+#[test]
+fn accepted_tcp_connections_have_nodelay_by_default() {
+    assert_eq!(nodelay_seen(tcp()), 1);
+}
+
+#[test]
+fn nodelay_false_keeps_the_os_default_on_accepted_connections() {
+    assert_eq!(nodelay_seen(tcp().nodelay(false)), 0);
+    assert_eq!(nodelay_seen(tcp().nodelay(true)), 1);
+}

@@ -196,3 +196,143 @@ fn a_stream_handler_on_a_udp_endpoint_is_refused() {
         .unwrap_err();
     assert!(err.to_string().contains("build_datagram"), "{err}");
 }
+
+/// Sends `count` datagrams `b{i}` in bursts of `burst` (each burst fits in
+/// the default socket buffers, so none is dropped on the loopback), and
+/// checks that every one is answered.
+fn burst_is_answered(mode: Mode, count: usize, burst: usize) {
+    let server = Server::builder()
+        .udp("127.0.0.1:0")
+        .mode(mode)
+        .build_datagram(shout)
+        .unwrap();
+    // Larger buffers where the system allows it (it caps them silently).
+    let _ = server
+        .socket()
+        .set_option(libc::SOL_SOCKET, libc::SO_RCVBUF, 1 << 20);
+    let running = Running::start(server);
+    let addr = running.addr();
+    let c = client(Family::Inet);
+    let _ = c.set_option(libc::SOL_SOCKET, libc::SO_RCVBUF, 1 << 20);
+    let mut seen = vec![false; count];
+    let mut buf = [0u8; 64];
+    for start in (0..count).step_by(burst) {
+        let end = (start + burst).min(count);
+        for i in start..end {
+            c.send_to(format!("b{i}").as_bytes(), 0, &addr).unwrap();
+        }
+        for _ in start..end {
+            let (n, from) = c.recv_from(&mut buf, 0).unwrap();
+            assert_eq!(from, addr);
+            let text = std::str::from_utf8(&buf[..n]).unwrap();
+            let i: usize = text.strip_prefix('B').unwrap().parse().unwrap();
+            assert!(!seen[i], "{text} answered twice");
+            seen[i] = true;
+        }
+    }
+    assert!(seen.iter().all(|s| *s));
+    running.stop();
+}
+
+#[test]
+fn a_burst_of_datagrams_is_all_answered_in_every_mode() {
+    burst_is_answered(Mode::Sequential, 500, 50);
+    burst_is_answered(Mode::ThreadPerConnection, 200, 20);
+    burst_is_answered(Mode::Pool { threads: 2 }, 200, 20);
+}
+
+#[test]
+fn datagrams_of_every_size_up_to_the_limit_reuse_buffers_correctly() {
+    // A short datagram after a long one must not show the long one's tail.
+    let running = Running::start(
+        Server::builder()
+            .udp("127.0.0.1:0")
+            .mode(Mode::Sequential)
+            .max_datagram(16)
+            .build_datagram(|d: &Datagram| -> HandlerResult {
+                d.reply(d.data())?;
+                Ok(())
+            })
+            .unwrap(),
+    );
+    let c = client(Family::Inet);
+    let addr = running.addr();
+    for msg in ["a long datagram, cut", "ab", "", "abcdefghijklmnopq", "x"] {
+        c.send_to(msg.as_bytes(), 0, &addr).unwrap();
+        let mut buf = [0u8; 64];
+        let (n, _) = c.recv_from(&mut buf, 0).unwrap();
+        let want = &msg.as_bytes()[..msg.len().min(16)];
+        assert_eq!(&buf[..n], want);
+    }
+    running.stop();
+}
+
+#[test]
+fn a_shutdown_asked_during_a_burst_stops_before_the_next_datagram() {
+    let handled = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&handled);
+    let server = Server::builder()
+        .udp("127.0.0.1:0")
+        .mode(Mode::Sequential)
+        .build_datagram(move |d: &Datagram| -> HandlerResult {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if d.data() == b"stop" {
+                d.server().shutdown(); // from the loop's thread: only asks
+            }
+            Ok(())
+        })
+        .unwrap();
+    let addr = server.local_addr().clone();
+    // The whole burst is queued before the loop starts: the first turn
+    // finds all of it readable at once.
+    let c = client(Family::Inet);
+    c.send_to(b"stop", 0, &addr).unwrap();
+    for i in 0..40 {
+        c.send_to(format!("after {i}").as_bytes(), 0, &addr)
+            .unwrap();
+    }
+    server.serve_forever().unwrap();
+    assert_eq!(handled.load(std::sync::atomic::Ordering::SeqCst), 1);
+    // The rest is still there for the next loop.
+    let running = Running::start(server);
+    util::server::wait_until("the rest of the burst", || {
+        handled.load(std::sync::atomic::Ordering::SeqCst) == 41
+    });
+    running.stop();
+}
+
+#[test]
+fn shutdown_from_another_thread_returns_during_a_flood() {
+    let handled = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&handled);
+    let running = Running::start(
+        Server::builder()
+            .udp("127.0.0.1:0")
+            .mode(Mode::Sequential)
+            .build_datagram(move |d: &Datagram| -> HandlerResult {
+                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                shout(d)
+            })
+            .unwrap(),
+    );
+    let addr = running.addr();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flooding = std::sync::Arc::clone(&stop);
+    let flooder = thread::spawn(move || {
+        let c = client(Family::Inet);
+        for i in 0..200_000u32 {
+            if flooding.load(std::sync::atomic::Ordering::Relaxed) {
+                break;
+            }
+            // Replies are never read: the client's buffer fills and the
+            // kernel drops them, which is fine for a flood.
+            let _ = c.send_to(&i.to_be_bytes(), 0, &addr);
+        }
+    });
+    util::server::wait_until("the flood is being served", || {
+        handled.load(std::sync::atomic::Ordering::Relaxed) >= 100
+    });
+    running.stop(); // shutdown + join: must return while datagrams pour in
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    flooder.join().unwrap();
+}

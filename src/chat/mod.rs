@@ -2,9 +2,9 @@
 //! everyone online, as a JSON object `{"name": …, "msg": …, "time": …}` in
 //! its own frame.
 //!
-//! [`ChatServer`] serves a [`Room`] with the server engine (a thread per
-//! connection); [`ChatClient`] connects to any server that speaks the same
-//! protocol, in any language. [`ChatConfig`] holds the policies; the C and
+//! [`ChatServer`](crate::chat::ChatServer) serves a [`Room`](crate::chat::Room) with the server engine (a thread per
+//! connection); [`ChatClient`](crate::chat::ChatClient) connects to any server that speaks the same
+//! protocol, in any language. [`ChatConfig`](crate::chat::ChatConfig) holds the policies; the C and
 //! Python faces reuse these types and only convert.
 //!
 //! ```no_run
@@ -37,12 +37,12 @@
 //!   speaks), `"msg"` (what they say) and `"time"` (when, as
 //!   `"YYYY-MM-DD HH:MM:SS"` local time of the sender). Text is UTF-8;
 //!   Python's `\uXXXX` escapes are read as well.
-//! * **Framing** ([`Framing`]): either one message per line, ended by `"\n"`
+//! * **Framing** ([`Framing`](crate::chat::Framing)): either one message per line, ended by `"\n"`
 //!   (the default: `json.dumps(msg) + "\n"`; a `"\r"` before it is taken as
 //!   JSON whitespace), or a 4-byte big-endian header counting the body's
 //!   bytes, then the body (`struct.pack('>I', len(body)) + body`). Both ends
 //!   must use the same one; nothing on the wire says which. A frame holds at
-//!   most [`ChatConfig::max_frame_size`] bytes of body, 64 KiB by default
+//!   most [`ChatConfig::max_frame_size`](crate::chat::ChatConfig::max_frame_size) bytes of body, 64 KiB by default
 //!   in both framings (the length header could declare up to 4 GiB; the
 //!   chat room does not accept that much).
 //! * **Relaying**: the server sends each message it receives to everyone
@@ -67,7 +67,7 @@
 //!   had a name). Everyone else goes on chatting.
 //! * **Slow clients**: the server keeps, for each client, a queue of
 //!   messages not yet handed to the kernel, bounded by
-//!   [`ChatConfig::queue_messages`] and [`ChatConfig::queue_bytes`]. A
+//!   [`ChatConfig::queue_messages`](crate::chat::ChatConfig::queue_messages) and [`ChatConfig::queue_bytes`](crate::chat::ChatConfig::queue_bytes). A
 //!   client that stops reading fills its socket buffers and then its queue;
 //!   when a message does not fit, that client is disconnected at once and
 //!   the others are told `"<name> was disconnected: too slow"` (no separate
@@ -76,7 +76,7 @@
 //!
 //! # Times
 //!
-//! [`timestamp`] formats the current local time with the C library's
+//! [`timestamp`](crate::chat::timestamp) formats the current local time with the C library's
 //! `localtime_r` (so `TZ` applies), as `"YYYY-MM-DD HH:MM:SS"`; clients
 //! stamp their messages with it, the server its own messages.
 //!

@@ -94,6 +94,15 @@ pub struct fsock_server_config {
     /// The largest datagram a datagram server reads; the rest of a longer
     /// one is lost. 0 means the default, 8192.
     pub max_datagram: usize,
+    /// Whether accepted TCP connections get `TCP_NODELAY` (small writes go
+    /// out at once). Default true (`fsock_server_config_init`), unlike the
+    /// OS default of `fsock_socket_new` sockets: a callback that answers in
+    /// several small sends would otherwise wait ~40 ms per request for the
+    /// client's delayed ACK (Nagle's algorithm; see src/ffi/README.md).
+    /// Unix stream servers ignore it. Added at the end of the struct, so
+    /// code that fills the struct with `fsock_server_config_init` keeps
+    /// working.
+    pub nodelay: bool,
 }
 
 /// Called for each connection of a stream server, on the thread the mode
@@ -310,7 +319,8 @@ impl Hooks for Log {
 /// Fills `*out_config` with the defaults: a stream server, a thread per
 /// connection, no connection limit (`FSOCK_SERVER_WAIT` when one is set),
 /// no idle timeout, `block_on_close` true, `SO_REUSEADDR` by socket type,
-/// the default backlog and datagram size, and `address` NULL — set it.
+/// the default backlog and datagram size, `nodelay` true (`TCP_NODELAY` on
+/// accepted TCP connections), and `address` NULL — set it.
 ///
 /// # Safety
 /// `out_config` must be NULL or writable.
@@ -334,6 +344,7 @@ pub unsafe extern "C" fn fsock_server_config_init(
             reuse_address: FSOCK_SERVER_REUSE_DEFAULT,
             backlog: 0,
             max_datagram: 0,
+            nodelay: true,
         });
         Ok(())
     })
@@ -476,7 +487,8 @@ fn builder(config: &fsock_server_config, address: &str) -> Outcome<crate::server
     let mut builder = Server::builder()
         .bind(address)
         .mode(mode)
-        .block_on_close(config.block_on_close);
+        .block_on_close(config.block_on_close)
+        .nodelay(config.nodelay);
     if config.max_connections > 0 {
         builder = builder.max_connections(config.max_connections, overflow);
     }

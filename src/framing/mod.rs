@@ -16,20 +16,20 @@
 //! *framing*, and there are two common ways, the two the chat room of the
 //! tutorials describes:
 //!
-//! * [`LengthPrefixed`]: a fixed-length header declares the body's length
+//! * [`LengthPrefixed`](crate::framing::LengthPrefixed): a fixed-length header declares the body's length
 //!   (`struct.pack('>I', len(body)) + body` in Python). The receiver reads
 //!   the header, then exactly that many bytes. Any content can be sent.
-//! * [`Delimited`]: an end marker, such as `"\n"`, follows each message
+//! * [`Delimited`](crate::framing::Delimited): an end marker, such as `"\n"`, follows each message
 //!   (`json.dumps(msg) + "\n"`). The receiver collects bytes up to the
 //!   marker. Simple and readable, but the marker must not appear in a
 //!   message (compact JSON never contains a raw newline).
 //!
 //! Either way the receiver keeps the bytes after a boundary for the next
-//! message instead of throwing them away: that is what [`FrameDecoder`]
-//! does. [`FramedSocket`] puts a decoder and a [`Socket`](crate::Socket)
+//! message instead of throwing them away: that is what [`FrameDecoder`](crate::framing::FrameDecoder)
+//! does. [`FramedSocket`](crate::framing::FramedSocket) puts a decoder and a [`Socket`](crate::Socket)
 //! together: `send_frame` / `recv_frame` (reading ahead, or with
-//! [`ReadAhead::Exact`] never past the frame), and with the `json` feature
-//! `send_json` / `recv_json` and the chat room's [`ChatMessage`].
+//! [`ReadAhead::Exact`](crate::framing::ReadAhead::Exact) never past the frame), and with the `json` feature
+//! `send_json` / `recv_json` and the chat room's [`ChatMessage`](crate::framing::ChatMessage).
 //!
 //! # Limits and errors
 //!

@@ -50,7 +50,9 @@ enum Endpoint {
 ///
 /// The defaults are those of CPython's `ThreadingTCPServer` where it has
 /// one: a thread per connection, `block_on_close` on, `SO_REUSEADDR` on
-/// for stream servers; no connection limit, no idle timeout.
+/// for stream servers; no connection limit, no idle timeout. One default
+/// differs on purpose: accepted TCP connections get `TCP_NODELAY`
+/// ([`Builder::nodelay`]).
 #[must_use = "a builder does nothing until build() or build_datagram()"]
 pub struct Builder {
     endpoint: Option<Endpoint>,
@@ -169,6 +171,20 @@ impl Builder {
     /// one is lost (CPython's `max_packet_size`). Default: 8192.
     pub fn max_datagram(mut self, bytes: usize) -> Builder {
         self.config.max_datagram = bytes;
+        self
+    }
+
+    /// Whether accepted TCP connections get `TCP_NODELAY` (small writes go
+    /// out at once instead of waiting for the peer's ACK of the previous
+    /// one, Nagle's algorithm). Default: `true`, as Go's `net` package;
+    /// CPython's `socketserver` leaves the OS default (off). With it off, a
+    /// handler that answers in several small writes (the seeds' `recv(1024)`
+    /// then `sendall` on a 4 KiB request) waits ~40 ms per request for the
+    /// client's delayed ACK; see the module docs of [`crate::server`]. Turn
+    /// it off only for a server that streams bulk data in small writes and
+    /// wants them coalesced. Unix stream and datagram servers ignore it.
+    pub fn nodelay(mut self, on: bool) -> Builder {
+        self.config.nodelay = on;
         self
     }
 

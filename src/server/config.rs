@@ -57,6 +57,8 @@ pub(crate) struct Config {
     pub(crate) reuse_address: Option<bool>,
     pub(crate) backlog: i32,
     pub(crate) max_datagram: usize,
+    /// `TCP_NODELAY` on accepted TCP connections.
+    pub(crate) nodelay: bool,
 }
 
 impl Default for Config {
@@ -70,6 +72,8 @@ impl Default for Config {
             backlog: DEFAULT_BACKLOG,
             // CPython's UDPServer.max_packet_size.
             max_datagram: 8192,
+            // Unlike CPython; see the module docs of `crate::server`.
+            nodelay: true,
         }
     }
 }

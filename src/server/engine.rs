@@ -21,6 +21,10 @@ use super::hooks::Hooks;
 use super::poll;
 use super::worker::Job;
 
+/// How many datagrams the loop takes after one wake-up before it polls
+/// again (see `Engine::drain_datagrams`).
+const DRAIN_LIMIT: usize = 64;
+
 /// What the server does with each request.
 pub(crate) enum Service {
     Stream(Box<dyn Handler>),
@@ -139,8 +143,10 @@ impl Server {
     /// channel, so it answers a shutdown at once and costs nothing while
     /// idle. Each turn: wait for room under the connection limit (policy
     /// `Wait`), wait for a request or a wake-up, stop if a shutdown was
-    /// asked for, take one request (verify, admit, dispatch), then run
-    /// [`Hooks::service`].
+    /// asked for, take one connection — or every datagram waiting, at most
+    /// 64, checking for a shutdown and for room between two — (verify,
+    /// admit, dispatch each), then run [`Hooks::service`] (once per
+    /// request).
     ///
     /// Returns `Ok(())` after a shutdown. Fails if the socket is broken, if
     /// another loop already runs on this server, or with
@@ -177,7 +183,12 @@ impl Server {
                 break;
             }
             if ready.socket {
-                e.take_one()?;
+                match e.service {
+                    Service::Stream(_) => {
+                        e.take_one()?;
+                    }
+                    Service::Datagram(_) => e.drain_datagrams()?,
+                }
             }
             e.service();
         }
@@ -265,6 +276,8 @@ impl Server {
                 (Vec::new(), st.queue.drain(..).collect::<Vec<Job>>())
             };
             e.control.changed().notify_all();
+            // Idle pool threads see `closing` and end.
+            e.control.work().notify_all();
             (handles, unserved)
         };
         for job in unserved {
@@ -378,21 +391,71 @@ impl Engine {
             self.log(&format!("closed the connection from {peer}: {err}"));
             return Ok(true);
         }
+        if self.config.nodelay && matches!(peer, Address::V4(_) | Address::V6(_)) {
+            // Best effort, as the chat room does: a connection without it
+            // still works, only small writes may wait for an ACK.
+            let _ = sock.set_nodelay(true);
+        }
         let conn = Connection::new(sock, peer, self.handle());
         self.process(Job::Stream(conn));
         Ok(true)
     }
 
+    /// Takes one datagram off the socket, into a buffer from the server's
+    /// spares (see [`Control::take_buffer`]): no allocation and no zeroing
+    /// once the server is warm.
     fn receive_one(self: &Arc<Self>) -> Result<bool> {
-        let mut buf = vec![0u8; self.config.max_datagram];
-        let (n, peer) = match self.socket.recv_from(&mut buf, 0) {
+        let mut buf = self.control.take_buffer(self.config.max_datagram);
+        let (n, peer) = match self.socket.try_recv_from(&mut buf, 0) {
             Ok(got) => got,
-            Err(err) => return self.get_request_failed(err),
+            Err(err) => {
+                self.control.give_back(buf);
+                return self.get_request_failed(err);
+            }
         };
-        buf.truncate(n);
-        let datagram = Datagram::new(buf, peer, Arc::clone(&self.socket), self.handle());
+        let datagram = Datagram::new(buf, n, peer, Arc::clone(&self.socket), self.handle());
         self.process(Job::Datagram(datagram));
         Ok(true)
+    }
+
+    /// After `poll` said the datagram socket is readable: takes datagrams
+    /// until the socket has none left (`EAGAIN`), at most [`DRAIN_LIMIT`],
+    /// so one `poll(2)` serves a whole burst instead of one datagram.
+    ///
+    /// Before each datagram after the first it runs [`Hooks::service`] (so
+    /// the hook still runs once per request) and looks again for a
+    /// shutdown and for room under the limit (policy `Wait`), so a burst
+    /// delays neither; the bound gives the wake-up channel and the
+    /// deadline a turn even under a flood.
+    fn drain_datagrams(self: &Arc<Self>) -> Result<()> {
+        for i in 0..DRAIN_LIMIT {
+            if i > 0 {
+                self.service();
+                if !self.may_take_more() {
+                    break;
+                }
+            }
+            if !self.receive_one()? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the loop may take another request without waiting: no
+    /// shutdown asked for, not closing, and room under `Wait`'s limit.
+    fn may_take_more(&self) -> bool {
+        if self.closed.load(Ordering::Acquire) {
+            return false;
+        }
+        let st = self.control.lock();
+        if st.shutdown_requested || st.closing {
+            return false;
+        }
+        match self.config.max_connections {
+            Some((max, Overflow::Wait)) => st.active < max,
+            _ => true,
+        }
     }
 
     /// Sorts the failures of `accept`/`recvfrom` into "nothing there",

@@ -40,19 +40,52 @@ pub(crate) struct State {
 /// The shared part of a server.
 pub(crate) struct Control {
     state: Mutex<State>,
-    /// Notified on every change of `state` that someone may wait for.
+    /// Notified on every change of `state` that the loop, `shutdown` or
+    /// `close` may wait for (room under the limit, the loop's end).
     changed: Condvar,
+    /// Pool mode: notified when a request is queued (one thread) or the
+    /// server closes (all). Apart from `changed`, so that the end of every
+    /// request does not wake every idle pool thread.
+    work: Condvar,
     pub(crate) waker: Waker,
     local: Address,
+    /// Datagram buffers of handled datagrams, for the next ones; see
+    /// [`Control::take_buffer`].
+    spare_buffers: Mutex<Vec<Vec<u8>>>,
 }
+
+/// How many spare datagram buffers a server keeps at most: the sequential
+/// mode needs one; more only saves allocations in the threaded modes.
+const SPARE_BUFFERS: usize = 16;
 
 impl Control {
     pub(crate) fn new(waker: Waker, local: Address) -> Control {
         Control {
             state: Mutex::new(State::default()),
             changed: Condvar::new(),
+            work: Condvar::new(),
             waker,
             local,
+            spare_buffers: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// A buffer of exactly `len` bytes for `recvfrom`: a spare one when
+    /// there is one (its old contents are overwritten by the kernel, and a
+    /// datagram only exposes the bytes received), otherwise a new one.
+    pub(crate) fn take_buffer(&self, len: usize) -> Vec<u8> {
+        match self.spare_buffers.lock().pop() {
+            Some(buf) if buf.len() == len => buf,
+            _ => vec![0u8; len],
+        }
+    }
+
+    /// Keeps a datagram buffer for [`Control::take_buffer`], unless enough
+    /// are kept already.
+    pub(crate) fn give_back(&self, buf: Vec<u8>) {
+        let mut spare = self.spare_buffers.lock();
+        if spare.len() < SPARE_BUFFERS && !buf.is_empty() {
+            spare.push(buf);
         }
     }
 
@@ -62,6 +95,11 @@ impl Control {
 
     pub(crate) fn changed(&self) -> &Condvar {
         &self.changed
+    }
+
+    /// Where idle pool threads wait for a queued request; see `work`.
+    pub(crate) fn work(&self) -> &Condvar {
+        &self.work
     }
 
     pub(crate) fn local(&self) -> &Address {

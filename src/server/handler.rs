@@ -1,6 +1,7 @@
 //! What the engine hands to user code: a [`Connection`] or a [`Datagram`],
 //! and the two handler traits that receive them.
 
+use std::fmt;
 use std::io;
 use std::sync::Arc;
 
@@ -140,9 +141,12 @@ impl io::Write for Connection {
 }
 
 /// One received datagram, with the way back to its sender.
-#[derive(Debug)]
 pub struct Datagram {
-    data: Vec<u8>,
+    /// The receive buffer, `max_datagram` bytes; the payload is the first
+    /// `len`. Given back to the server when the datagram is dropped, so the
+    /// next datagram needs no new (zeroed) buffer.
+    buf: Vec<u8>,
+    len: usize,
     peer: Address,
     socket: Arc<Socket>,
     server: ServerHandle,
@@ -150,13 +154,16 @@ pub struct Datagram {
 
 impl Datagram {
     pub(crate) fn new(
-        data: Vec<u8>,
+        buf: Vec<u8>,
+        len: usize,
         peer: Address,
         socket: Arc<Socket>,
         server: ServerHandle,
     ) -> Datagram {
+        debug_assert!(len <= buf.len());
         Datagram {
-            data,
+            buf,
+            len,
             peer,
             socket,
             server,
@@ -166,7 +173,7 @@ impl Datagram {
     /// The payload (at most [`crate::server::Builder::max_datagram`] bytes;
     /// the rest of a longer datagram is discarded by the kernel).
     pub fn data(&self) -> &[u8] {
-        &self.data
+        &self.buf[..self.len]
     }
 
     /// The sender's address.
@@ -201,6 +208,23 @@ impl Datagram {
             ));
         }
         self.socket.send_to(data, 0, &self.peer)
+    }
+}
+
+impl Drop for Datagram {
+    fn drop(&mut self) {
+        self.server.control.give_back(std::mem::take(&mut self.buf));
+    }
+}
+
+impl fmt::Debug for Datagram {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Datagram")
+            .field("data", &self.data())
+            .field("peer", &self.peer)
+            .field("socket", &self.socket)
+            .field("server", &self.server)
+            .finish()
     }
 }
 

@@ -199,6 +199,8 @@ impl Engine {
                     } else {
                         None
                     };
+                    // A thread already running takes the request later.
+                    self.control.work().notify_one();
                     drop(st);
                     self.log(&format!("could not start a pool thread ({e})"));
                     if let Some(job) = orphan {
@@ -208,7 +210,9 @@ impl Engine {
                 }
             }
         }
-        self.control.changed().notify_all();
+        // One request, one thread: waking every idle thread would only send
+        // all but one back to sleep.
+        self.control.work().notify_one();
     }
 
     /// The body of a pool thread: take queued requests until the server
@@ -225,7 +229,7 @@ impl Engine {
                         break None;
                     }
                     st.idle_threads += 1;
-                    self.control.changed().wait(&mut st);
+                    self.control.work().wait(&mut st);
                     st.idle_threads -= 1;
                 }
             };

@@ -16,10 +16,12 @@ from __future__ import annotations
 import importlib
 import os
 import re
+import shutil
 import signal
 import socket as stdsocket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -286,10 +288,25 @@ def python_env() -> dict:
     return env
 
 
-def spawn_python(script: str, stdin_text: str | None = None, cwd=None) -> subprocess.Popen:
-    """Start ``sys.executable -c script`` with pipes; ``stdin_text`` is written and stdin closed."""
+def spawn_python(
+    script: str, stdin_text: str | None = None, cwd=None, via_main: bool = False
+) -> subprocess.Popen:
+    """Start ``sys.executable -c script`` with pipes; ``stdin_text`` is written and stdin closed.
+
+    ``via_main``: run the script unmodified as ``python -m ferrosock FILE`` instead;
+    the file goes to a fresh temporary folder, named by the process's
+    ``fsock_folder`` attribute, which the caller removes when the process is done.
+    """
+    if via_main:
+        folder = tempfile.mkdtemp(prefix="fsock-seed-")
+        path = os.path.join(folder, "script.py")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(script)
+        argv = [sys.executable, "-X", "utf8", "-m", "ferrosock", path]
+    else:
+        argv = [sys.executable, "-X", "utf8", "-c", script]
     proc = subprocess.Popen(
-        [sys.executable, "-X", "utf8", "-c", script],
+        argv,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -306,6 +323,7 @@ def spawn_python(script: str, stdin_text: str | None = None, cwd=None) -> subpro
     except BrokenPipeError:
         pass
     proc.stdin = None  # communicate() must not flush the closed pipe
+    proc.fsock_folder = folder if via_main else None
     return proc
 
 
@@ -431,6 +449,7 @@ def run_pair(
     proto: str = "tcp",
     timeout: float = PROC_WAIT,
     server_exits: bool = True,
+    via_main: bool = False,
 ) -> PairResult:
     """Run a tutorial server/client pair as two Python processes.
 
@@ -441,15 +460,19 @@ def run_pair(
     with EOFError, as the tutorial's own script would.  Every wait is bounded
     by ``timeout``; a process still running then is killed by PID.  A server
     that loops forever (``server_exits=False``) is killed by PID once the
-    client is done.
+    client is done. ``via_main`` runs both as ``python -m ferrosock FILE``.
     """
     server_text = server_script.replace(PORT_PLACEHOLDER, "0")
-    server = spawn_python(server_text, "".join(line + "\n" for line in server_stdin_lines))
+    server = spawn_python(
+        server_text, "".join(line + "\n" for line in server_stdin_lines), via_main=via_main
+    )
     client = None
     try:
         port = wait_for_bound_port(server, proto, timeout)
         client_text = client_script.replace(PORT_PLACEHOLDER, str(port))
-        client = spawn_python(client_text, "".join(line + "\n" for line in stdin_lines))
+        client = spawn_python(
+            client_text, "".join(line + "\n" for line in stdin_lines), via_main=via_main
+        )
         client_rc, client_out, client_err, client_timed_out = finish(client, timeout)
         if not server_exits:
             kill_by_pid(server)
@@ -464,6 +487,8 @@ def run_pair(
                         proc.communicate(timeout=WAIT)
                     except (subprocess.TimeoutExpired, ValueError):
                         pass
+                if proc.fsock_folder:
+                    shutil.rmtree(proc.fsock_folder, ignore_errors=True)
     return PairResult(
         port,
         server_rc,

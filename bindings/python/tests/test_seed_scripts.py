@@ -135,8 +135,11 @@ PAIRS = [
 
 
 def _run(pair: Pair, flavour: str):
-    server = with_import((SCRIPTS / f"{pair.name}_server.py").read_text(encoding="utf-8"), flavour)
-    client = with_import((SCRIPTS / f"{pair.name}_client.py").read_text(encoding="utf-8"), flavour)
+    """Run a pair: 'ferrosock' (import line edited), 'stdlib', or 'main' (the
+    original `import socket`, run unmodified as `python -m ferrosock FILE`)."""
+    text_flavour = "stdlib" if flavour == "main" else flavour
+    server = with_import((SCRIPTS / f"{pair.name}_server.py").read_text(encoding="utf-8"), text_flavour)
+    client = with_import((SCRIPTS / f"{pair.name}_client.py").read_text(encoding="utf-8"), text_flavour)
     return run_pair(
         server,
         client,
@@ -145,6 +148,7 @@ def _run(pair: Pair, flavour: str):
         proto=pair.proto,
         timeout=PROC_WAIT,
         server_exits=pair.server_exits,
+        via_main=flavour == "main",
     )
 
 
@@ -187,6 +191,17 @@ def test_seed_pair(sockmod, pair):
                 getattr(reference, attr), "socket"
             )
         assert result.client_err == reference.client_err
+
+
+@pytest.mark.parametrize("pair", PAIRS, ids=[p.name for p in PAIRS])
+def test_seed_pair_unmodified_under_python_m_ferrosock(ferrosock_socket, pair):
+    """Every seed pair, with its original `import socket`, run as
+    `python -m ferrosock script.py`: the engine stands in, the output is the
+    tutorial's (the conn repr names ferrosock's class, proving which ran)."""
+    result = _run(pair, "main")
+    _check(pair, result, "ferrosock")
+    if "这是服务端的conn" in pair.server_out:
+        assert "这是服务端的conn:>>> <ferrosock.socket.socket fd=" in result.server_out
 
 
 def test_seed_script_copies_are_well_formed():
