@@ -4,7 +4,7 @@
 //! | file               | what                                                   |
 //! |--------------------|--------------------------------------------------------|
 //! | `framing_codec.rs` | `LengthPrefixed`, `Delimited`: the core's codecs       |
-//! | `framing_io.rs`    | `_Framer` (a decoder's state) and `_send_frame`, on ferrosock and stdlib sockets |
+//! | `framing_io.rs`    | `_Framer` (a decoder's state), `_send_frame`, `_recv_frame`, on ferrosock and stdlib sockets |
 //! | `framing_errors.rs`| core framing errors → `FrameTooLarge`, `IncompleteFrame`, … |
 //!
 //! `python/ferrosock/framing.py` builds the public module on top: the
@@ -14,7 +14,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyModule;
 
 use crate::framing_codec::{Delimited, LengthPrefixed};
-use crate::framing_io::{send_frame, Framer};
+use crate::framing_io::{recv_frame, send_frame, Framer};
 
 /// Adds the framing classes and functions to `_ferrosock`, under private
 /// names (a leading underscore), so that `ferrosock.socket`, which exports
@@ -26,6 +26,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("_Delimited", py.get_type::<Delimited>())?;
     m.add("_Framer", py.get_type::<Framer>())?;
     m.add_function(wrap_pyfunction!(send_frame, m)?)?;
+    m.add_function(wrap_pyfunction!(recv_frame, m)?)?;
     m.add(
         "_DEFAULT_MAX_FRAME_SIZE",
         ferrosock::framing::DEFAULT_MAX_FRAME_SIZE,

@@ -251,12 +251,24 @@ impl Framer {
         sock: &Bound<'py, PyAny>,
         want: Want,
     ) -> PyResult<Option<Bound<'py, PyBytes>>> {
+        // A ferrosock socket whose recent receives had to wait skips the
+        // try, as its own recv does (see `socket.rs`).
+        // (Not while bytes wait in the decoder: they may hold the frame.)
+        let own = sock.cast::<crate::socket::Socket>().ok();
         let got = with_core(py, sock, |core| {
             let mut decoder = self.lock(py);
+            let skip_try = decoder.buffered() == 0 && own.is_some_and(|o| o.get().skip_try_hint());
             let mut framed = FramedSocket::from_parts(core, std::mem::take(&mut *decoder))
                 .with_read_ahead(self.read_ahead);
-            let mut result = want.run(&mut framed, false);
+            let mut result = if skip_try {
+                without_gil(py, || want.run(&mut framed, true))
+            } else {
+                want.run(&mut framed, false)
+            };
             if matches!(&result, Err(e) if must_wait(core, e)) {
+                if let Some(o) = own {
+                    o.get().note_waited();
+                }
                 result = without_gil(py, || want.run(&mut framed, true));
             }
             *decoder = framed.into_parts().1;
@@ -267,6 +279,48 @@ impl Framer {
             Err(e) => Err(to_pyerr(py, e)),
         }
     }
+}
+
+/// _recv_frame(sock, codec, partial, n=-1) -> bytes | None
+///
+/// The module-level receive when no partial message is pending for
+/// ``sock``: one frame of ``codec`` (``n`` < 0) or exactly ``n`` bytes,
+/// never receiving past it, with a framer that lives only for this call.
+/// If the call fails with part of a message received (a timeout), that
+/// framer is stored as ``partial[sock]`` for the next receive to finish.
+#[pyfunction(name = "_recv_frame")]
+#[pyo3(signature = (sock, codec, partial, n = -1))]
+pub fn recv_frame<'py>(
+    py: Python<'py>,
+    sock: &Bound<'py, PyAny>,
+    codec: Option<&Bound<'py, PyAny>>,
+    partial: &Bound<'py, PyAny>,
+    n: isize,
+) -> PyResult<Option<Bound<'py, PyBytes>>> {
+    let codec = codec_of(codec)?;
+    let framer = Framer {
+        decoder: Mutex::new(FrameDecoder::new(codec.clone())),
+        codec,
+        read_ahead: ReadAhead::Exact,
+    };
+    let want = if n < 0 {
+        Want::Frame
+    } else {
+        Want::Exactly(n as usize)
+    };
+    let result = framer.receive(py, sock, want);
+    let err = match result {
+        Err(err) if framer.lock(py).buffered() > 0 => err,
+        other => return other,
+    };
+    // Part of a message arrived: keep it for the next receive. A socket
+    // that cannot be weakly referenced keeps nothing, as in the Python path.
+    if let Err(e) = partial.set_item(sock, Bound::new(py, framer)?) {
+        if !e.is_instance_of::<PyTypeError>(py) {
+            return Err(e);
+        }
+    }
+    Err(err)
 }
 
 /// _send_frame(sock, data, codec=None)

@@ -8,7 +8,11 @@
 //! data. A data call first makes one attempt that never waits (`try_recv`,
 //! `try_send`, …) with the GIL held, which is all a ready socket needs; only
 //! when that would block, and the socket is not non-blocking, does the full
-//! call run with the GIL released (`py.detach`). Calls on [`LARGE`] buffers
+//! call run with the GIL released (`py.detach`). A socket whose receives
+//! keep having to wait skips the attempt for a while and waits at once, as
+//! CPython does, so that a request/response connection pays one `recv(2)`
+//! per message, not a failed attempt and then the wait (see
+//! [`WAIT_STREAK`]). Calls on [`LARGE`] buffers
 //! release it from the start, so that a thread copying 64 KiB to or from the
 //! kernel does not stop the others (in a two-thread transfer over a
 //! socketpair this doubles the throughput). `accept` and `connect` release
@@ -17,6 +21,7 @@
 
 use std::net::Shutdown;
 use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::OnceLock;
 
 use ferrosock::{ErrorKind, Timeout};
@@ -39,6 +44,16 @@ use crate::timeout::{parse_timeout, timeout_value};
 /// release costs little next to it. Smaller calls try with the GIL held.
 const LARGE: usize = 64 * 1024;
 
+/// After a try that had to wait, this many of the socket's next receives
+/// skip the try and wait at once with the GIL released, as CPython's do:
+/// a socket that waited once (a server's connection between requests, a
+/// client awaiting replies) will most likely wait again, and the try then
+/// costs a `recv(2)` that fails with `EAGAIN`. Every this-many receives the
+/// try comes back (and at once after a receive that filled its buffer), so
+/// a socket whose data starts arriving ahead of the reader returns to
+/// receiving with the GIL held.
+const WAIT_STREAK: u8 = 16;
+
 /// The largest option value `getsockopt` returns as bytes (CPython's limit).
 const GETSOCKOPT_MAX: isize = 1024;
 
@@ -48,6 +63,9 @@ pub struct Socket {
     /// Set by `__init__`; empty in an object made by `__new__` alone, which
     /// behaves as a closed socket (as CPython's does).
     inner: OnceLock<ferrosock::Socket>,
+    /// Receives left that skip the try (see [`WAIT_STREAK`]); a hint only,
+    /// so races between threads on one socket are harmless.
+    skip_try: AtomicU8,
 }
 
 impl Socket {
@@ -55,7 +73,10 @@ impl Socket {
     pub fn from_core(sock: ferrosock::Socket) -> Socket {
         let inner = OnceLock::new();
         let _ = inner.set(sock);
-        Socket { inner }
+        Socket {
+            inner,
+            skip_try: AtomicU8::new(0),
+        }
     }
 
     /// The core socket, or `OSError(EBADF)` for an object never initialised.
@@ -74,8 +95,21 @@ impl Socket {
         self.core()
     }
 
-    /// One `recv` into `buf`: a try with the GIL held, then a wait without it.
+    /// For other receives on this socket (`framing_io.rs`): whether to skip
+    /// the try and wait at once (see [`WAIT_STREAK`]).
+    pub(crate) fn skip_try_hint(&self) -> bool {
+        self.inner.get().is_some_and(|s| self.skip_the_try(s))
+    }
+
+    /// For other receives on this socket: a try had to wait.
+    pub(crate) fn note_waited(&self) {
+        self.skip_try.store(WAIT_STREAK, Ordering::Relaxed);
+    }
+
+    /// One `recv` into `buf`: a try with the GIL held, then a wait without
+    /// it; or, while the socket keeps having to wait, the wait at once.
     fn recv_slice(
+        &self,
         py: Python<'_>,
         s: &ferrosock::Socket,
         buf: &mut [u8],
@@ -84,14 +118,47 @@ impl Socket {
         if buf.len() >= LARGE {
             return without_gil(py, || s.recv(buf, flags)).or_raise(py);
         }
+        if self.skip_the_try(s) {
+            let n = without_gil(py, || s.recv(buf, flags)).or_raise(py)?;
+            if n == buf.len() {
+                // A full buffer: more has probably arrived (a message read
+                // in pieces), so the next receive tries first again.
+                self.skip_try.store(0, Ordering::Relaxed);
+            }
+            return Ok(n);
+        }
         match s.try_recv(buf, flags) {
-            Err(e) if must_wait(s, &e) => without_gil(py, || s.recv(buf, flags)).or_raise(py),
+            Err(e) if must_wait(s, &e) => {
+                self.note_waited();
+                without_gil(py, || s.recv(buf, flags)).or_raise(py)
+            }
             other => other.or_raise(py),
         }
     }
 
+    /// Whether the socket's receives currently wait at once (a
+    /// request/response conversation); does not count down the streak.
+    #[inline]
+    fn conversing(&self, s: &ferrosock::Socket) -> bool {
+        self.skip_try.load(Ordering::Relaxed) != 0 && s.timeout() != Timeout::NonBlocking
+    }
+
+    /// Whether this receive should go straight to the GIL-released wait
+    /// (counting it down): only a socket in a waiting mode whose recent
+    /// tries had to wait.
+    #[inline]
+    fn skip_the_try(&self, s: &ferrosock::Socket) -> bool {
+        let left = self.skip_try.load(Ordering::Relaxed);
+        if left == 0 || s.timeout() == Timeout::NonBlocking {
+            return false;
+        }
+        self.skip_try.store(left - 1, Ordering::Relaxed);
+        true
+    }
+
     /// One `recvfrom` into `buf`; the sender as Python returns it.
     fn recvfrom_slice<'py>(
+        &self,
         py: Python<'py>,
         s: &ferrosock::Socket,
         buf: &mut [u8],
@@ -100,16 +167,17 @@ impl Socket {
         if s.sock_type() == libc::SOCK_STREAM {
             // A stream has no sender address (recvfrom(2) reports none);
             // CPython returns None, and so does a plain recv here.
-            let n = Socket::recv_slice(py, s, buf, flags)?;
+            let n = self.recv_slice(py, s, buf, flags)?;
             return Ok((n, py.None().into_bound(py)));
         }
-        let attempt = if buf.len() >= LARGE {
+        let attempt = if buf.len() >= LARGE || self.skip_the_try(s) {
             without_gil(py, || s.recv_from(buf, flags))
         } else {
             s.try_recv_from(buf, flags)
         };
         let (n, addr) = match attempt {
             Err(e) if must_wait(s, &e) => {
+                self.note_waited();
                 without_gil(py, || s.recv_from(buf, flags)).or_raise(py)?
             }
             other => other.or_raise(py)?,
@@ -132,6 +200,7 @@ impl Socket {
     fn __new__(_args: &Bound<'_, PyTuple>, _kwargs: Option<&Bound<'_, PyDict>>) -> Socket {
         Socket {
             inner: OnceLock::new(),
+            skip_try: AtomicU8::new(0),
         }
     }
 
@@ -399,7 +468,7 @@ impl Socket {
             return Ok(PyBytes::new(py, b""));
         }
         let mut data = NewBytes::new(py, size as usize)?;
-        let n = Socket::recv_slice(py, s, data.as_mut_slice(), flags)?;
+        let n = self.recv_slice(py, s, data.as_mut_slice(), flags)?;
         data.finish(py, n)
     }
 
@@ -429,7 +498,7 @@ impl Socket {
         if len == 0 {
             return Ok(0);
         }
-        Socket::recv_slice(py, s, &mut view.as_mut_slice()[..len], flags)
+        self.recv_slice(py, s, &mut view.as_mut_slice()[..len], flags)
     }
 
     /// recvfrom(buffersize[, flags]) -> (data, address info)
@@ -451,7 +520,7 @@ impl Socket {
         }
         let s = self.core()?;
         let mut data = NewBytes::new(py, size as usize)?;
-        let (n, addr) = Socket::recvfrom_slice(py, s, data.as_mut_slice(), flags)?;
+        let (n, addr) = self.recvfrom_slice(py, s, data.as_mut_slice(), flags)?;
         Ok((data.finish(py, n)?, addr))
     }
 
@@ -477,7 +546,7 @@ impl Socket {
             "nbytes is greater than the length of the buffer",
         )?;
         let s = self.core()?;
-        Socket::recvfrom_slice(py, s, &mut view.as_mut_slice()[..len], flags)
+        self.recvfrom_slice(py, s, &mut view.as_mut_slice()[..len], flags)
     }
 
     /// send(data[, flags]) -> count
@@ -523,7 +592,11 @@ impl Socket {
         let flags = opt_int(args, 1, 0)?;
         let s = self.core()?;
         let mut rest = view.as_slice();
-        if rest.len() >= LARGE {
+        // In a conversation (the receives wait), the reply's send wakes the
+        // peer; if the peer is a thread of this process, holding the GIL
+        // through the send makes it wake only to wait for the GIL (an
+        // extra pair of context switches per message), so release it.
+        if rest.len() >= LARGE || self.conversing(s) {
             return without_gil(py, || s.send_all(rest, flags)).or_raise(py);
         }
         // While the kernel takes data at once, keep the GIL; as soon as it

@@ -75,6 +75,7 @@ from ._ferrosock import _DEFAULT_MAX_LINE_SIZE as DEFAULT_MAX_LINE_SIZE
 from ._ferrosock import _Delimited as Delimited
 from ._ferrosock import _Framer
 from ._ferrosock import _LengthPrefixed as LengthPrefixed
+from ._ferrosock import _recv_frame
 from ._ferrosock import _send_frame
 
 __all__ = [
@@ -153,6 +154,14 @@ def _framer(sock, codec):
     return _Framer(codec, read_ahead="exact", buffered=pending.take_buffered())
 
 
+def _pending(sock):
+    """Whether part of a message received earlier waits for ``sock``."""
+    try:
+        return sock in _partial
+    except TypeError:
+        return False
+
+
 def _receive(sock, codec, method, *args):
     framer = _framer(sock, codec)
     try:
@@ -183,13 +192,17 @@ def recv_msg(sock, *, codec=None):
     closed mid-message, FrameTooLarge or MalformedHeader if the message
     cannot be valid, and the socket's own errors (TimeoutError, ...).
     """
-    return _receive(sock, _DEFAULT if codec is None else codec, "recv")
+    if _partial and _pending(sock):
+        return _receive(sock, _DEFAULT if codec is None else codec, "recv")
+    return _recv_frame(sock, codec, _partial)
 
 
 def recv_exactly(sock, n):
     """Receive exactly ``n`` bytes, however they arrive; None if the peer
     closed before sending any of them, IncompleteFrame if after some."""
-    return _receive(sock, _DEFAULT, "recv_exactly", n)
+    if (_partial and _pending(sock)) or n < 0:
+        return _receive(sock, _DEFAULT, "recv_exactly", n)
+    return _recv_frame(sock, None, _partial, n)
 
 
 def recv_line(sock, *, max_size=DEFAULT_MAX_LINE_SIZE):
