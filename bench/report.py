@@ -301,7 +301,7 @@ def findings(res):
           "epoll does not pay." + prof + " The gap is the design (CPython's `ThreadingTCPServer`, which the "
           "engine mirrors), not the socket calls: the socket calls per request are the same `recv` + `send`. "
           "Coming within 1.1× of the C loop needs an event-loop mode in the server engine (non-blocking "
-          "handlers driven by epoll), a change to the core for the lead to decide on.\n")
+          "handlers driven by epoll): the next step for the engine.\n")
     stalled = [s for s in ("fs-example", "fs-c-example")
                if (res.one("echo", s, conns=16, size=4096) or {}).get("status") == "ok"
                and (res.one("echo", s, conns=16, size=4096).get("p50_us") or 0) > 10000]
@@ -310,19 +310,17 @@ def findings(res):
           " read 1 KiB at a time and write each piece back at once, like the seeds' handler: the second "
           "small write waits for the client's (delayed) ACK of the first (Nagle's algorithm). See the Nagle "
           "section: the same engine with TCP_NODELAY, or with 64 KiB reads (`fs-engine`), does not stall. "
-          "Setting TCP_NODELAY on accepted connections by default (or reading more per call in the "
-          "examples) would remove the stall; that is the lead's decision.\n")
+          "The engine now sets TCP_NODELAY on accepted connections by default (`Builder::nodelay`), "
+          "which removes the stall; a server built with `nodelay(false)` shows it again.\n")
     udp_fs, udp_c = res.one("udp", "fs-engine-udp", clients=16), res.one("udp", "c-udp", clients=16)
     if udp_fs and udp_c and udp_fs["status"] == "ok" and udp_c["status"] == "ok":
         r = ratio(udp_fs.get("rps"), udp_c.get("rps"))
         if r is not None and r < 1.0:
-            w(f"**UDP: the engine serves {fmt_ratio(r)} the C loop's datagrams/s.** Reading "
-              "`src/server/engine.rs`: for every datagram the engine's loop calls `poll(2)` on the socket and "
-              "its wake-up channel before the `recvfrom` (three system calls per datagram against the C "
-              "loop's two), allocates and zeroes a fresh `max_datagram` buffer (8 KiB by default), and "
-              "builds a `Datagram` with `Arc` clones of the socket and control block. Draining the socket "
-              "(`recvfrom` until EAGAIN) after each `poll`, and reusing one buffer in `Mode::Sequential`, "
-              "would remove most of that; both are core changes.\n")
+            w(f"**UDP: the engine serves {fmt_ratio(r)} the C loop's datagrams/s.** After a readiness "
+              "wake-up the engine reads up to 64 datagrams before polling again and reuses its receive "
+              "buffers, so it makes about two system calls per datagram, as the C loop does; what is left "
+              "is the per-datagram dispatch (a `Datagram` with `Arc` clones of the socket and control "
+              "block) and, in the threaded modes, the hand-off to a worker thread.\n")
     fs_b = [c["gbps"] for c in res.find("bulk", "fs-py-bulk") if c["status"] == "ok"]
     rs_b = [c["gbps"] for c in res.find("bulk", "fs-rust-bulk") if c["status"] == "ok"]
     c_b = [c["gbps"] for c in res.find("bulk", "c-bulk") if c["status"] == "ok"]
@@ -349,13 +347,12 @@ def findings(res):
                  "µs of server CPU per round trip" for f, p in fr]
         w("**Framing.** `ferrosock.framing` (on `ferrosock.socket`) does " + "; ".join(parts) + ", against "
           "`struct` + a `recv` loop on CPython's socket. Both make the same system calls (one `sendall` of "
-          "header + body; a `recv` for the header and one for the body). In the version measured, "
-          "`ferrosock/framing.py` builds a new `_Framer` object for every received message after a "
-          "`WeakKeyDictionary` lookup for a partial one, and dispatches through `getattr`, all in Python, "
-          "on top of the per-call cost of `ferrosock.socket` itself (compare `fs-py-threads` with "
-          "`py-threads` above). Reaching 3× needs `send_msg`/`recv_msg` to be single calls into the "
-          "extension that do the header and body in Rust; the profile of a framed run (`fs-py-framing` "
-          "below) shows where the time goes now.\n")
+          "header + body; a `recv` for the header and one for the body), and each receive is one call into "
+          "the extension that decodes header and body in Rust, so what is left per round trip is mostly "
+          "kernel time: 3× the round trips of a loop making the same calls is out of reach without "
+          "reading ahead (which `Framed` does, and the module-level functions must not, so that a "
+          "plain `recv` after them sees the next message's bytes). The profile of a framed run "
+          "(`fs-py-framing` below) shows where the time goes.\n")
     chat_fs = res.one("chat", "fs-chat-rust", clients=100)
     chat_py = res.one("chat", "py-chat", clients=100)
     if chat_fs and chat_py and chat_fs["status"] == "ok" and chat_py["status"] == "ok":
@@ -507,10 +504,14 @@ def render(res, chart_files, chart_rel):
          if m.get("pinned") else "none (`--no-pin`)"],
         ["highest 1-minute load average in the run", f"{max_load(res):.2f}"],
     ]))
-    if max_load(res) > 2.5:
-        w("**Caution**: other work was running on this machine during the run (load average above "
-          "2.5 on 2 CPUs); figures from busy moments are low and the spread is wide. The load average "
-          "at each cell is in the results file.\n")
+    busy = [c for c in res.cells if (c.get("other_cpu") or 0) >= 0.25]
+    if busy:
+        w(f"**Caution**: in {len(busy)} of {len(res.cells)} cells other processes used ≥ 0.25 CPU "
+          "during the measured window (marked ‡); their figures are low and the spread is wide.\n")
+    elif max_load(res) > 2.5:
+        w("The load average rises during the run because the servers under test start many threads "
+          "(up to 1,000 idle connections); no other process used a measurable share of the CPUs in any "
+          "measured window (`other_cpu` in the results file).\n")
     w("\n## How it is measured\n")
     w("- **Load generator**: `bench/src/bin/loadgen.rs`, one thread on one `mio` poll. Closed loop: each "
       "connection has one request outstanding and sends the next when the whole echo is back; every echoed "
