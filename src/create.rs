@@ -3,7 +3,7 @@
 
 use crate::addr::{Address, Family};
 use crate::error::{Error, Result};
-use crate::resolve::resolve;
+use crate::resolve::{resolve, AddrInfo};
 use crate::socket::{SockType, Socket, DEFAULT_BACKLOG};
 use crate::timeout::Timeout;
 
@@ -21,8 +21,15 @@ pub fn create_connection(
     source: Option<&Address>,
 ) -> Result<Socket> {
     let mut last_error = None;
-    for addr in resolve(host, port, None, libc::SOCK_STREAM)? {
-        match connect_one(&addr, timeout, source) {
+    for address in resolve(host, port, None, libc::SOCK_STREAM)? {
+        let info = AddrInfo {
+            family: address.family().raw(),
+            socktype: libc::SOCK_STREAM,
+            protocol: 0,
+            canonname: String::new(),
+            address,
+        };
+        match connect_addrinfo(&info, timeout, source) {
             Ok(sock) => return Ok(sock),
             Err(e) => last_error = Some(e),
         }
@@ -32,19 +39,26 @@ pub fn create_connection(
     }))
 }
 
-fn connect_one(
-    addr: &Address,
+/// One attempt of [`create_connection`]: a new socket of `info`'s family,
+/// type and protocol, put in `timeout` (`None`: the default), bound to
+/// `source` if given, and connected to `info.address`.
+///
+/// Faces that loop over [`crate::resolve::getaddrinfo`] answers themselves
+/// (Python's `create_connection(..., all_errors=True)` keeps every error)
+/// make each attempt with this.
+pub fn connect_addrinfo(
+    info: &AddrInfo,
     timeout: Option<Timeout>,
     source: Option<&Address>,
 ) -> Result<Socket> {
-    let sock = Socket::new(addr.family(), SockType::Stream)?;
+    let sock = Socket::new_raw(info.family, info.socktype, info.protocol)?;
     if let Some(t) = timeout {
         sock.set_timeout(t)?;
     }
     if let Some(src) = source {
         sock.bind(src)?;
     }
-    sock.connect(addr)?;
+    sock.connect(&info.address)?;
     Ok(sock)
 }
 

@@ -52,7 +52,10 @@ mod sys;
 mod timeout;
 
 pub use addr::{Address, Family, UnixAddr};
-pub use create::{create_connection, create_server, has_dualstack_ipv6, socketpair, ServerOptions};
+pub use create::{
+    connect_addrinfo, create_connection, create_server, has_dualstack_ipv6, socketpair,
+    ServerOptions,
+};
 pub use error::{Cause, Error, ErrorKind, Result};
 pub use socket::BorrowedSocket;
 pub use socket::{SockType, Socket, DEFAULT_BACKLOG};

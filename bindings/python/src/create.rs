@@ -151,21 +151,13 @@ pub fn _create_connection(
     let mut errors: Vec<PyErr> = Vec::new();
     for info in &infos {
         let attempt = || -> PyResult<ferrosock::Socket> {
-            let sock = ferrosock::Socket::new_raw(info.family, info.socktype, info.protocol)
-                .or_raise(py)?;
-            if let Some(t) = timeout {
-                sock.set_timeout(t).or_raise(py)?;
-            }
-            if let Some(source) = source_address {
-                let src = to_address(py, info.family, source, "bind")?;
-                sock.bind(&src).or_raise(py)?;
-            }
-            if sock.timeout() == Timeout::NonBlocking {
-                sock.connect(&info.address).or_raise(py)?;
-            } else {
-                without_gil(py, || sock.connect(&info.address)).or_raise(py)?;
-            }
-            Ok(sock)
+            let source = source_address
+                .map(|src| to_address(py, info.family, src, "bind"))
+                .transpose()?;
+            without_gil(py, || {
+                ferrosock::connect_addrinfo(info, timeout, source.as_ref())
+            })
+            .or_raise(py)
         };
         match attempt() {
             Ok(sock) => return Ok((sock.detach(), info.family, info.socktype, info.protocol)),
