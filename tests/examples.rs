@@ -23,6 +23,7 @@ static EXAMPLES: Examples = Examples::new(&[
     "qq_chat_server",
     "qq_chat_client",
     "port_in_use",
+    "server_event_echo",
 ]);
 
 /// Runs a client example with `--host 127.0.0.1 --port port` and `extra`
@@ -64,6 +65,26 @@ fn echo_server_serves_clients_at_the_same_time() {
     let out = run_client("echo_client", port, &["meanwhile"], "");
     assert_ok(&out);
     assert!(out.stdout.contains("received: meanwhile"), "{}", out.stdout);
+    idle.send_all(b"still here", 0).unwrap();
+    let mut buf = [0u8; 10];
+    util::recv_exact(&idle, &mut buf);
+    assert_eq!(&buf, b"still here");
+}
+
+#[test]
+fn event_loop_echo_server_serves_a_silent_client_and_a_talking_one() {
+    let (_server, port) = EXAMPLES.start_server("server_event_echo", &[]);
+    // One loop or several, no client holds a thread: the silent one does
+    // not keep the other waiting.
+    let idle = bounded(Socket::new(Family::Inet, SockType::Stream).unwrap());
+    idle.connect(&v4(port)).unwrap();
+    let out = run_client("echo_client", port, &["meanwhile", "事件循环"], "");
+    assert_ok(&out);
+    assert!(
+        out.stdout.contains("received: meanwhile 事件循环"),
+        "{}",
+        out.stdout
+    );
     idle.send_all(b"still here", 0).unwrap();
     let mut buf = [0u8; 10];
     util::recv_exact(&idle, &mut buf);

@@ -14,6 +14,7 @@ use crate::socket::{SockType, Socket};
 
 use super::config::{Config, Mode, Overflow};
 use super::engine::{Engine, Server, Service};
+use super::event::{EventServer, Parts, ProtocolFactory};
 use super::handle::Control;
 use super::handler::{DatagramHandler, Handler};
 use super::hooks::Hooks;
@@ -188,6 +189,24 @@ impl Builder {
         self
     }
 
+    /// Event-loop servers ([`Builder::build_events`]): how many loops, each
+    /// a thread with its own `epoll`, serve the connections. Default: one
+    /// per CPU the process may run on (so `taskset -c 0` means one).
+    pub fn loops(mut self, loops: usize) -> Builder {
+        self.config.loops = Some(loops);
+        self
+    }
+
+    /// Event-loop servers: the most input a connection may keep that its
+    /// [`crate::server::Protocol`] has not consumed (a message still
+    /// arriving); past it the connection fails with
+    /// [`crate::Cause::FrameTooLarge`]. Default: 8 MiB, the framing
+    /// module's largest frame.
+    pub fn max_unconsumed(mut self, bytes: usize) -> Builder {
+        self.config.max_unconsumed = bytes;
+        self
+    }
+
     /// The callbacks around each request ([`Hooks`]). Default: `()`, which
     /// accepts every request and logs to stderr.
     pub fn hooks(mut self, hooks: impl Hooks) -> Builder {
@@ -211,10 +230,70 @@ impl Builder {
         self.finish(SockType::Datagram, Service::Datagram(Box::new(handler)))
     }
 
+    /// Binds and builds an event-loop stream server (TCP, or Unix stream):
+    /// `factory` makes a [`crate::server::Protocol`] for each connection
+    /// (a closure `|peer: &Address| MyProtocol::new()` will do), and loops
+    /// call it as bytes arrive; see [`EventServer`]. [`Builder::mode`] does
+    /// not apply; [`Builder::loops`] says how many loops.
+    pub fn build_events(self, factory: impl ProtocolFactory) -> Result<EventServer> {
+        if let Some(Endpoint::Text {
+            text,
+            datagram: true,
+        }) = &self.endpoint
+        {
+            return Err(Error::invalid(
+                "server",
+                format!("{text} was given with udp(): an event-loop server is a stream server"),
+            ));
+        }
+        if self.config.loops == Some(0) {
+            return Err(Error::invalid(
+                "server",
+                "an event-loop server needs at least one loop",
+            ));
+        }
+        let hooks = self.hooks.unwrap_or_else(|| Box::new(()));
+        let config = self.config;
+        let (socket, local, waker, unix_path) =
+            open_endpoint(self.endpoint, SockType::Stream, &config)?;
+        let tcp = local.family() != Family::Unix;
+        Ok(EventServer::new(Parts {
+            control: Arc::new(Control::new(waker, local)),
+            listener: socket,
+            factory: Box::new(factory),
+            hooks,
+            config,
+            tcp,
+            unix_path,
+        }))
+    }
+
     fn finish(self, kind: SockType, service: Service) -> Result<Server> {
-        const OP: &str = "server";
         check(&self.config)?;
-        let (socket, unix_path) = match self.endpoint {
+        let (socket, local, waker, unix_path) = open_endpoint(self.endpoint, kind, &self.config)?;
+        Ok(Server::from_engine(Engine {
+            control: Arc::new(Control::new(waker, local)),
+            socket: Arc::new(socket),
+            service,
+            hooks: self.hooks.unwrap_or_else(|| Box::new(())),
+            config: self.config,
+            unix_path,
+            closed: AtomicBool::new(false),
+        }))
+    }
+}
+
+/// Binds (or adopts) the server's socket, in non-blocking mode, with its
+/// address and a wake-up channel; on failure removes the Unix socket file
+/// it created.
+fn open_endpoint(
+    endpoint: Option<Endpoint>,
+    kind: SockType,
+    config: &Config,
+) -> Result<(Socket, Address, Waker, Option<PathBuf>)> {
+    const OP: &str = "server";
+    {
+        let (socket, unix_path) = match endpoint {
             None => {
                 return Err(Error::invalid(
                     OP,
@@ -228,10 +307,10 @@ impl Builder {
                         format!("{text} was given with udp(): finish with build_datagram"),
                     ));
                 }
-                open(&resolve_text(&text, None)?, kind, &self.config)?
+                open(&resolve_text(&text, None)?, kind, config)?
             }
-            Some(Endpoint::Unix(path)) => open(&Address::unix(path), kind, &self.config)?,
-            Some(Endpoint::Socket(sock)) => (adopt(sock, kind, &self.config)?, None),
+            Some(Endpoint::Unix(path)) => open(&Address::unix(path), kind, config)?,
+            Some(Endpoint::Socket(sock)) => (adopt(sock, kind, config)?, None),
         };
         let ready = socket
             .set_blocking(false)
@@ -246,15 +325,7 @@ impl Builder {
                 return Err(e);
             }
         };
-        Ok(Server::from_engine(Engine {
-            control: Arc::new(Control::new(waker, local)),
-            socket: Arc::new(socket),
-            service,
-            hooks: self.hooks.unwrap_or_else(|| Box::new(())),
-            config: self.config,
-            unix_path,
-            closed: AtomicBool::new(false),
-        }))
+        Ok((socket, local, waker, unix_path))
     }
 }
 

@@ -59,6 +59,10 @@ pub(crate) struct Config {
     pub(crate) max_datagram: usize,
     /// `TCP_NODELAY` on accepted TCP connections.
     pub(crate) nodelay: bool,
+    /// Event-loop servers: how many loops (`None`: one per CPU).
+    pub(crate) loops: Option<usize>,
+    /// Event-loop servers: the most input a connection keeps unconsumed.
+    pub(crate) max_unconsumed: usize,
 }
 
 impl Default for Config {
@@ -74,6 +78,9 @@ impl Default for Config {
             max_datagram: 8192,
             // Unlike CPython; see the module docs of `crate::server`.
             nodelay: true,
+            loops: None,
+            // The framing module's default largest frame.
+            max_unconsumed: 8 << 20,
         }
     }
 }

@@ -22,6 +22,8 @@ pub(crate) struct State {
     pub(crate) shutdown_requested: bool,
     /// The thread running `serve_forever` or `handle_request`, if any.
     pub(crate) loop_thread: Option<ThreadId>,
+    /// An event-loop server's other loop threads, while it serves.
+    pub(crate) loop_helpers: Vec<ThreadId>,
     /// Requests admitted and not yet finished (queued ones included).
     pub(crate) active: usize,
     /// Handler threads that are running and not yet detached or joined.
@@ -111,7 +113,7 @@ impl Control {
     /// ourselves.
     fn inside(&self, st: &State) -> bool {
         let me = thread::current().id();
-        st.loop_thread == Some(me) || st.threads.contains_key(&me)
+        st.loop_thread == Some(me) || st.loop_helpers.contains(&me) || st.threads.contains_key(&me)
     }
 
     /// Asks the loop to stop, and waits until it has, unless called from

@@ -136,6 +136,7 @@ mod builder;
 mod config;
 mod crew;
 mod engine;
+mod event;
 mod handle;
 mod handler;
 mod hooks;
@@ -148,6 +149,7 @@ pub use builder::Builder;
 pub use config::{Mode, Overflow};
 pub use crew::{Crew, Enlistment};
 pub use engine::Server;
+pub use event::{Conn, EventServer, Protocol, ProtocolFactory, OUTPUT_HIGH_WATER};
 pub use handle::ServerHandle;
 pub use handler::{
     BoxError, Connection, Datagram, DatagramHandler, Handler, HandlerResult, Request,

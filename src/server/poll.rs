@@ -45,7 +45,7 @@ impl Waker {
         }
     }
 
-    fn fd(&self) -> RawFd {
+    pub(crate) fn fd(&self) -> RawFd {
         self.rx.fileno()
     }
 }

@@ -1,0 +1,40 @@
+//! The event-loop mode of the engine: a few threads, each on one `epoll`
+//! (through `mio`), serving many connections with non-blocking
+//! [`Protocol`]s instead of a blocked thread per connection.
+//!
+//! Choose it for many connections, or when CPU per request matters: a
+//! request costs the two socket calls and nothing else, where a
+//! thread-per-connection server also pays a thread wake-up and two context
+//! switches (BENCHMARKS.md measures both). The price is the style: a
+//! protocol reacts to bytes ([`Protocol::received`]) and must not block,
+//! where a [`crate::server::Handler`] simply reads and writes.
+//!
+//! Made by [`crate::server::Builder::build_events`], which takes the same
+//! address, limits and options as the threaded server: `max_connections`
+//! (`Wait` pauses accepting; `Refuse` accepts and closes, with a log line),
+//! `idle_timeout` (a connection with no bytes moving either way for that
+//! long is closed, its protocol told [`crate::Cause::TimedOut`]), `nodelay`,
+//! `backlog`, `reuse_address`, `hooks` (only [`crate::server::Hooks::log`]
+//! is called), plus [`crate::server::Builder::loops`] and
+//! [`crate::server::Builder::max_unconsumed`].
+//!
+//! Nothing is lost or unbounded: input a protocol has not consumed is kept
+//! for it up to `max_unconsumed` (then the connection fails with
+//! [`crate::Cause::FrameTooLarge`]); output is buffered and reading pauses
+//! while more than [`OUTPUT_HIGH_WATER`] bytes wait; a client that closes
+//! mid-message is reported ([`crate::Cause::IncompleteFrame`], by
+//! [`Protocol::end`]'s default); after [`Conn::close`] the engine sends what
+//! is buffered, shuts its side and reads until the client closes too (at
+//! most 2 s), so unread input cannot turn the close into a reset that
+//! destroys the reply. A protocol that panics is logged and its connection
+//! closed; the others go on.
+
+mod calls;
+mod conn_state;
+mod protocol;
+mod reactor;
+mod server;
+
+pub use protocol::{Conn, Protocol, ProtocolFactory, OUTPUT_HIGH_WATER};
+pub use server::EventServer;
+pub(crate) use server::Parts;
