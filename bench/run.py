@@ -181,6 +181,7 @@ class Bench:
         b, py = self.bin, self.py
         c_example = ROOT / "examples" / "c" / "threaded_echo_server.c"
         c_bin = Path(self.args.cexamples) / "threaded_echo_server"
+        c_event = Path(self.args.cexamples) / "event_echo_server"
         return [
             ("fs-example", "ferrosock Rust: examples/server_threaded_echo (1 KiB reads)", "ferrosock",
              [str(b / "examples" / "server_threaded_echo"), "--port", "0"], None),
@@ -191,8 +192,15 @@ class Bench:
              None if c_bin.exists() else (
                  "examples/c/threaded_echo_server.c does not exist yet (phone_server.c is not an echo server)"
                  if not c_example.exists() else "examples/c/threaded_echo_server did not build")),
+            ("fs-event", "ferrosock Rust: examples/server_event_echo (event loop)", "ferrosock",
+             [str(b / "examples" / "server_event_echo"), "--port", "0"], None),
+            ("fs-c-event", "ferrosock C: examples/c/event_echo_server (event loop)", "ferrosock",
+             [str(c_event), "--port", "0"] if c_event.exists() else None,
+             None if c_event.exists() else "examples/c/event_echo_server did not build (or does not exist yet)"),
             ("fs-py-socketserver", "Python seeds' handler on ferrosock.socketserver", "ferrosock",
              [py, str(PYDIR / "seed_handler.py"), "--impl", "ferrosock", "--nodelay"], None),
+            ("fs-py-events", "Python Protocol on ferrosock.events (event loop)", "ferrosock",
+             [py, str(PYDIR / "events_echo.py")], None),
             ("fs-py-threads", "Python thread-per-connection on ferrosock.socket", "ferrosock",
              [py, str(PYDIR / "thread_server.py"), "--impl", "ferrosock"], None),
             ("c-epoll", "C epoll, single thread (reference)", "peer",

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use ferrosock::server::{Conn, EventServer, Overflow, Protocol, Server, ServerHandle};
+use ferrosock::server::{Conn, ConnHandle, EventServer, Overflow, Protocol, Server, ServerHandle};
 use ferrosock::{Address, ErrorKind, Result, Socket};
 use util::server::{connect, poll_until, Recorder};
 
@@ -418,4 +418,136 @@ fn serving_twice_at_once_is_refused_and_a_closed_server_does_not_serve() {
         server.serve_forever().unwrap_err().kind(),
         ErrorKind::Closed
     );
+}
+
+/// A chat room on the event loop: each line from a member goes to every
+/// member (the sender too) through their [`ConnHandle`]s.
+struct Member {
+    room: Arc<Mutex<Vec<ConnHandle>>>,
+    me: Option<ConnHandle>,
+    endings: Endings,
+}
+
+impl Protocol for Member {
+    fn opened(&mut self, conn: &mut Conn<'_>) {
+        let me = conn.handle();
+        self.room.lock().unwrap().push(me.clone());
+        self.me = Some(me);
+        conn.write(b"welcome\n");
+    }
+
+    fn received(&mut self, _conn: &mut Conn<'_>, data: &[u8]) -> usize {
+        let Some(end) = data.iter().rposition(|&b| b == b'\n') else {
+            return 0;
+        };
+        for member in self.room.lock().unwrap().iter() {
+            assert!(member.write(&data[..=end]));
+        }
+        end + 1
+    }
+
+    fn closed(&mut self, error: Option<&ferrosock::Error>) {
+        let me = self.me.take().unwrap();
+        self.room.lock().unwrap().retain(|m| !m.same(&me));
+        self.endings.0.lock().unwrap().push(error.map(|e| e.kind()));
+    }
+}
+
+fn room_server(loops: usize) -> (Running, Arc<Mutex<Vec<ConnHandle>>>, Endings) {
+    let room = Arc::new(Mutex::new(Vec::new()));
+    let endings = Endings::default();
+    let (r, e) = (Arc::clone(&room), endings.clone());
+    let server = Server::builder()
+        .bind("127.0.0.1:0")
+        .loops(loops)
+        .build_events(move |_: &Address| Member {
+            room: Arc::clone(&r),
+            me: None,
+            endings: e.clone(),
+        })
+        .unwrap();
+    (Running::start(server), room, endings)
+}
+
+#[test]
+fn handles_relay_every_line_to_every_member_across_loops_in_order() {
+    let (running, room, _) = room_server(2);
+    let members: Vec<Socket> = (0..10).map(|_| connect(&running.addr())).collect();
+    for m in &members {
+        assert_eq!(read_n(m, 8), b"welcome\n");
+    }
+    poll_until("10 members", || {
+        (room.lock().unwrap().len() == 10).then_some(())
+    });
+    // One sender at a time: a sender sees its own copy only after its line
+    // was queued for everyone, so every member must see one order.
+    let mut seen: Vec<Vec<u8>> = vec![Vec::new(); members.len()];
+    let mut expected = Vec::new();
+    for k in 0..50 {
+        let line = format!("message {k} from member {}\n", k % 10);
+        members[k % 10].send_all(line.as_bytes(), 0).unwrap();
+        expected.extend_from_slice(line.as_bytes());
+        let mine = &mut seen[k % 10];
+        while !mine.ends_with(line.as_bytes()) {
+            let more = read_n(&members[k % 10], 1);
+            assert!(!more.is_empty(), "member {} left", k % 10);
+            mine.extend_from_slice(&more);
+        }
+    }
+    for (i, m) in members.iter().enumerate() {
+        let rest = read_n(m, expected.len() - seen[i].len());
+        seen[i].extend_from_slice(&rest);
+        assert!(seen[i] == expected, "member {i} saw another order");
+    }
+    running.stop().unwrap();
+}
+
+#[test]
+fn a_handle_writes_from_another_thread_and_reports_a_stopped_server() {
+    let (running, room, _) = room_server(1);
+    let sock = connect(&running.addr());
+    assert_eq!(read_n(&sock, 8), b"welcome\n");
+    let handle = poll_until("the member", || room.lock().unwrap().first().cloned());
+    let writer = thread::spawn(move || {
+        for k in 0..100 {
+            assert!(handle.write(format!("tick {k}\n").as_bytes()));
+        }
+        handle
+    });
+    let handle = writer.join().unwrap();
+    let want: Vec<u8> = (0..100)
+        .flat_map(|k| format!("tick {k}\n").into_bytes())
+        .collect();
+    assert_eq!(read_n(&sock, want.len()), want);
+    assert!(handle.close());
+    assert!(read_to_end(&sock).is_empty());
+    running.stop().unwrap();
+    assert!(!handle.write(b"too late\n"), "the loop has stopped");
+}
+
+#[test]
+fn a_member_that_never_reads_is_dropped_and_the_room_goes_on() {
+    let (running, room, endings) = room_server(1);
+    let stuck = connect(&running.addr());
+    let talker = connect(&running.addr());
+    assert_eq!(read_n(&talker, 8), b"welcome\n");
+    poll_until("2 members", || {
+        (room.lock().unwrap().len() == 2).then_some(())
+    });
+    // 64 KiB lines until the stuck member's output passes the limit; the
+    // talker reads its own copies, so only the stuck one falls behind.
+    let line = [vec![b'x'; 65535], vec![b'\n']].concat();
+    let mut sent = 0;
+    while endings.0.lock().unwrap().is_empty() {
+        assert!(sent < 1000, "the stuck member was never dropped");
+        talker.send_all(&line, 0).unwrap();
+        assert_eq!(read_n(&talker, line.len()).len(), line.len());
+        sent += 1;
+    }
+    let seen = endings.wait_for(1);
+    assert_eq!(seen, vec![Some(ErrorKind::Os)]);
+    talker.send_all(b"still talking\n", 0).unwrap();
+    assert_eq!(read_n(&talker, 14), b"still talking\n");
+    drop(stuck);
+    running.stop().unwrap();
 }

@@ -36,6 +36,16 @@
 //! wake-up channel, the thread table, the pool queue — is private, so it can
 //! change without breaking anyone, as mio keeps its selector private.
 //!
+//! # Threads or event loops
+//!
+//! [`Builder::build`](crate::server::Builder::build) gives a server whose handlers block, as
+//! `socketserver`'s do: simple to write, one thread per connection (or a
+//! pool). [`Builder::build_events`](crate::server::Builder::build_events) gives an [`EventServer`](crate::server::EventServer): a few
+//! loops, each on one `epoll`, call a non-blocking [`Protocol`](crate::server::Protocol) as bytes
+//! arrive — no thread per connection and no context switch per request,
+//! so it serves many connections at the CPU cost of a hand-written C epoll
+//! loop (BENCHMARKS.md). Same addresses, limits, shutdown and close.
+//!
 //! # Concurrency and limits
 //!
 //! [`Mode::Sequential`](crate::server::Mode::Sequential) runs handlers on the loop's thread;
@@ -149,7 +159,10 @@ pub use builder::Builder;
 pub use config::{Mode, Overflow};
 pub use crew::{Crew, Enlistment};
 pub use engine::Server;
-pub use event::{Conn, EventServer, Protocol, ProtocolFactory, OUTPUT_HIGH_WATER};
+pub use event::{
+    Conn, ConnHandle, EventServer, Protocol, ProtocolFactory, HANDLE_OUTPUT_LIMIT,
+    OUTPUT_HIGH_WATER,
+};
 pub use handle::ServerHandle;
 pub use handler::{
     BoxError, Connection, Datagram, DatagramHandler, Handler, HandlerResult, Request,

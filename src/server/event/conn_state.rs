@@ -41,6 +41,12 @@ pub(crate) struct ConnState {
     /// Last time bytes moved either way (kept only with an idle timeout or
     /// while lingering).
     pub(crate) last_active: Instant,
+    /// Tells this connection from earlier ones in the same slot, for
+    /// commands from a [`super::ConnHandle`].
+    pub(crate) generation: u64,
+    /// Already in the loop's list of connections to drive after its inbox
+    /// is emptied.
+    pub(crate) touched: bool,
 }
 
 impl ConnState {

@@ -18,6 +18,13 @@
 //! is called), plus [`crate::server::Builder::loops`] and
 //! [`crate::server::Builder::max_unconsumed`].
 //!
+//! A protocol writes to its own connection through [`Conn`]; to write to
+//! others — a chat room relaying a line to every member — or from another
+//! thread, it keeps their [`ConnHandle`]s ([`Conn::handle`]). A handle
+//! queues the bytes for the connection's loop; on the loop's own thread
+//! that costs no wake-up, so a relay to every member of a loop is one
+//! `send` per member and nothing else.
+//!
 //! Nothing is lost or unbounded: input a protocol has not consumed is kept
 //! for it up to `max_unconsumed` (then the connection fails with
 //! [`crate::Cause::FrameTooLarge`]); output is buffered and reading pauses
@@ -26,15 +33,18 @@
 //! [`Protocol::end`]'s default); after [`Conn::close`] the engine sends what
 //! is buffered, shuts its side and reads until the client closes too (at
 //! most 2 s), so unread input cannot turn the close into a reset that
-//! destroys the reply. A protocol that panics is logged and its connection
+//! destroys the reply; a client that a handle writes to but that does not
+//! read is failed past [`HANDLE_OUTPUT_LIMIT`] unsent bytes. A protocol that panics is logged and its connection
 //! closed; the others go on.
 
 mod calls;
 mod conn_state;
+mod inbox;
 mod protocol;
 mod reactor;
 mod server;
 
+pub use inbox::{ConnHandle, HANDLE_OUTPUT_LIMIT};
 pub use protocol::{Conn, Protocol, ProtocolFactory, OUTPUT_HIGH_WATER};
 pub use server::EventServer;
 pub(crate) use server::Parts;

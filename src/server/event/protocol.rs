@@ -1,10 +1,13 @@
 //! [`Protocol`]: the user's code in an event-loop server, and [`Conn`],
 //! what it gets to act on its connection.
 
+use std::sync::Arc;
+
 use crate::addr::Address;
 use crate::error::{Cause, Error};
 
 use super::super::handle::ServerHandle;
+use super::inbox::{ConnHandle, Inbox};
 
 /// What an event-loop server does with one connection: code that reacts to
 /// bytes instead of waiting for them, like asyncio's `Protocol`.
@@ -107,6 +110,9 @@ pub struct Conn<'a> {
     pub(crate) out: &'a mut Vec<u8>,
     pub(crate) ending: &'a mut Ending,
     pub(crate) server: &'a ServerHandle,
+    pub(crate) inbox: &'a Arc<Inbox>,
+    pub(crate) slot: usize,
+    pub(crate) generation: u64,
 }
 
 /// How many bytes of unsent output a connection may have before the engine
@@ -158,6 +164,16 @@ impl Conn<'_> {
     /// Bytes written and not yet taken by the socket.
     pub fn pending(&self) -> usize {
         self.out.len()
+    }
+
+    /// A handle to write to (or close) this connection later, from another
+    /// connection's callback or from any thread; see [`ConnHandle`].
+    pub fn handle(&self) -> ConnHandle {
+        ConnHandle {
+            inbox: Arc::clone(self.inbox),
+            slot: self.slot,
+            generation: self.generation,
+        }
     }
 
     /// The server, to stop it from a callback

@@ -33,6 +33,7 @@ use super::super::config::Overflow;
 use super::super::hooks::Panicked;
 use super::calls;
 use super::conn_state::{ConnState, Phase};
+use super::inbox::{Command, Inbox, HANDLE_OUTPUT_LIMIT};
 use super::protocol::{Conn, Ending, OUTPUT_HIGH_WATER};
 use super::server::Shared;
 
@@ -70,6 +71,13 @@ pub(crate) struct Reactor {
     again: Vec<usize>,
     lingering: usize,
     next_sweep: Option<Instant>,
+    inbox: Arc<Inbox>,
+    /// Commands taken from the inbox (the vector is reused).
+    commands: Vec<Command>,
+    /// Connections that got commands, to drive once each.
+    touched: Vec<usize>,
+    /// Generation of the last connection opened.
+    generation: u64,
 }
 
 /// What one round of work on a connection left to do.
@@ -80,8 +88,12 @@ enum After {
 }
 
 impl Reactor {
-    pub(crate) fn new(poll: Poll, shared: Arc<Shared>) -> Reactor {
+    pub(crate) fn new(poll: Poll, shared: Arc<Shared>, inbox: Arc<Inbox>) -> Reactor {
         Reactor {
+            inbox,
+            commands: Vec::new(),
+            touched: Vec::new(),
+            generation: 0,
             poll,
             shared,
             conns: Vec::new(),
@@ -99,7 +111,9 @@ impl Reactor {
     /// for); then closes every connection this loop still has.
     /// `control` is the server's wake-up channel, watched by loop 0 only.
     pub(crate) fn run(mut self, control: Option<RawFd>) -> Result<()> {
+        self.inbox.bind_to_current_thread();
         let result = self.turn_until_stopped(control);
+        self.inbox.close();
         self.close_all();
         result
     }
@@ -149,6 +163,7 @@ impl Reactor {
                     self.drive(i);
                 }
             }
+            self.empty_inbox();
             if self.next_sweep.is_some_and(|t| Instant::now() >= t) {
                 self.sweep();
             }
@@ -164,7 +179,10 @@ impl Reactor {
 
     /// How long the next poll may sleep.
     fn timeout(&mut self) -> Option<Duration> {
-        if !self.again.is_empty() || (self.accept_pending && self.accept_retry_at.is_none()) {
+        if !self.again.is_empty()
+            || (self.accept_pending && self.accept_retry_at.is_none())
+            || !self.inbox.is_empty()
+        {
             return Some(Duration::ZERO);
         }
         let now = Instant::now();
@@ -287,6 +305,7 @@ impl Reactor {
             return;
         }
         self.shared.active.fetch_add(1, Ordering::AcqRel);
+        self.generation += 1;
         self.conns[i] = Some(ConnState {
             socket,
             peer,
@@ -298,6 +317,8 @@ impl Reactor {
             readable: false,
             write_blocked: false,
             last_active: Instant::now(),
+            generation: self.generation,
+            touched: false,
         });
         let after = {
             let c = self.conns[i].as_mut().expect("just stored");
@@ -308,6 +329,9 @@ impl Reactor {
                     out: &mut c.out,
                     ending: &mut c.ending,
                     server,
+                    inbox: &self.inbox,
+                    slot: i,
+                    generation: c.generation,
                 };
                 c.protocol.opened(&mut conn);
             }) {
@@ -327,8 +351,12 @@ impl Reactor {
         let Some(Some(c)) = self.conns.get_mut(i) else {
             return;
         };
-        let shared = &*self.shared;
-        let after = step(c, &mut self.scratch, shared, &mut self.again, i);
+        let ctx = Ctx {
+            shared: &self.shared,
+            inbox: &self.inbox,
+            slot: i,
+        };
+        let after = step(c, &mut self.scratch, &ctx, &mut self.again);
         if let After::Keep = after {
             // Our side is closed: linger, reading until the client closes.
             if c.phase == Phase::Open && matches!(c.ending, Ending::Close) && c.out.is_empty() {
@@ -428,6 +456,74 @@ impl Reactor {
         }
     }
 
+    /// Carries out what [`super::ConnHandle`]s asked: appends writes to
+    /// their connections' output (failing a connection whose client has
+    /// stopped reading), marks closes, then drives each connection touched
+    /// once, so many writes to one client leave in one `send`. Commands
+    /// that callbacks queue meanwhile are taken in the next round (at most
+    /// a few rounds per turn; the rest waits for the next turn).
+    fn empty_inbox(&mut self) {
+        for _ in 0..4 {
+            self.inbox.take(&mut self.commands);
+            if self.commands.is_empty() {
+                return;
+            }
+            let mut commands = std::mem::take(&mut self.commands);
+            for command in commands.drain(..) {
+                let (slot, generation) = match &command {
+                    Command::Write {
+                        slot, generation, ..
+                    }
+                    | Command::Close { slot, generation } => (*slot, *generation),
+                };
+                let Some(Some(c)) = self.conns.get_mut(slot) else {
+                    continue;
+                };
+                if c.generation != generation || c.phase == Phase::Lingering {
+                    continue;
+                }
+                match command {
+                    Command::Write { data, .. } => {
+                        if !matches!(c.ending, Ending::No) {
+                            continue;
+                        }
+                        if c.out.len() > HANDLE_OUTPUT_LIMIT {
+                            let err =
+                                Error::os("send", std::io::Error::from_raw_os_error(libc::ENOBUFS))
+                                    .with_target(format!(
+                                        "{} (the client does not read: {} bytes wait to be sent)",
+                                        c.peer,
+                                        c.out.len()
+                                    ));
+                            c.out.clear();
+                            c.ending = Ending::Fail(err);
+                        } else if c.out.is_empty() {
+                            c.out = data;
+                        } else {
+                            c.out.extend_from_slice(&data);
+                        }
+                    }
+                    Command::Close { .. } => {
+                        if matches!(c.ending, Ending::No) {
+                            c.ending = Ending::Close;
+                        }
+                    }
+                }
+                if !c.touched {
+                    c.touched = true;
+                    self.touched.push(slot);
+                }
+            }
+            self.commands = commands;
+            for slot in std::mem::take(&mut self.touched) {
+                if let Some(Some(c)) = self.conns.get_mut(slot) {
+                    c.touched = false;
+                }
+                self.drive(slot);
+            }
+        }
+    }
+
     fn log(&self, line: &str) {
         let hooks = &self.shared.hooks;
         let _ = catch_unwind(AssertUnwindSafe(|| hooks.log(line)));
@@ -444,13 +540,14 @@ fn peer_of(addr: &SockAddr) -> Address {
 }
 
 /// One round on one connection; see [`Reactor::drive`].
-fn step(
-    c: &mut ConnState,
-    scratch: &mut [u8],
-    shared: &Shared,
-    again: &mut Vec<usize>,
-    i: usize,
-) -> After {
+/// What a round on one connection needs from its loop.
+struct Ctx<'a> {
+    shared: &'a Shared,
+    inbox: &'a Arc<Inbox>,
+    slot: usize,
+}
+
+fn step(c: &mut ConnState, scratch: &mut [u8], ctx: &Ctx<'_>, again: &mut Vec<usize>) -> After {
     if let Err(err) = flush(c) {
         return After::Finish(Some(err));
     }
@@ -459,7 +556,7 @@ fn step(
         || c.readable && c.phase == Phase::Lingering
     {
         if reads == READS_PER_TURN {
-            again.push(i);
+            again.push(ctx.slot);
             break;
         }
         reads += 1;
@@ -480,12 +577,12 @@ fn step(
             c.readable = false;
         }
         if n == 0 {
-            return end_of_input(c, shared);
+            return end_of_input(c, ctx);
         }
         if c.phase == Phase::Lingering {
             continue;
         }
-        if let Err(why) = deliver(c, &scratch[..n], shared) {
+        if let Err(why) = deliver(c, &scratch[..n], ctx) {
             return After::Panicked(why);
         }
         if let Some(err) = c.failed() {
@@ -505,21 +602,24 @@ fn step(
 }
 
 /// Hands bytes to the protocol, keeping what it does not consume.
-fn deliver(c: &mut ConnState, data: &[u8], shared: &Shared) -> std::result::Result<(), String> {
-    let server = &shared.handle;
+fn deliver(c: &mut ConnState, data: &[u8], ctx: &Ctx<'_>) -> std::result::Result<(), String> {
     let ConnState {
         peer,
         protocol,
         input,
         out,
         ending,
+        generation,
         ..
     } = c;
     let mut conn = Conn {
         peer,
         out,
         ending,
-        server,
+        server: &ctx.shared.handle,
+        inbox: ctx.inbox,
+        slot: ctx.slot,
+        generation: *generation,
     };
     if input.is_empty() {
         let used = call(|| protocol.received(&mut conn, data))?.min(data.len());
@@ -532,7 +632,7 @@ fn deliver(c: &mut ConnState, data: &[u8], shared: &Shared) -> std::result::Resu
             *input = Vec::new();
         }
     }
-    let limit = shared.config.max_unconsumed;
+    let limit = ctx.shared.config.max_unconsumed;
     if input.len() > limit && matches!(conn.ending, Ending::No) {
         conn.fail(
             Error::new(
@@ -550,25 +650,28 @@ fn deliver(c: &mut ConnState, data: &[u8], shared: &Shared) -> std::result::Resu
 
 /// The client sent end of file: let the protocol see what is left, then
 /// send what is buffered and close.
-fn end_of_input(c: &mut ConnState, shared: &Shared) -> After {
+fn end_of_input(c: &mut ConnState, ctx: &Ctx<'_>) -> After {
     if c.phase == Phase::Lingering {
         return After::Finish(None);
     }
     c.phase = Phase::Flushing;
-    let server = &shared.handle;
     let rest = std::mem::take(&mut c.input);
     let ConnState {
         peer,
         protocol,
         out,
         ending,
+        generation,
         ..
     } = c;
     let mut conn = Conn {
         peer,
         out,
         ending,
-        server,
+        server: &ctx.shared.handle,
+        inbox: ctx.inbox,
+        slot: ctx.slot,
+        generation: *generation,
     };
     if let Err(why) = call(|| protocol.end(&mut conn, &rest)) {
         return After::Panicked(why);

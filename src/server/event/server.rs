@@ -18,6 +18,7 @@ use super::super::config::Config;
 use super::super::handle::{Control, ServerHandle};
 use super::super::hooks::Hooks;
 use super::super::spawn::spawn_masked;
+use super::inbox::Inbox;
 use super::protocol::ProtocolFactory;
 use super::reactor::{Reactor, WAKE};
 
@@ -188,12 +189,12 @@ impl EventServer {
             }
         }
         let result = started.and_then(|()| {
-            let poll = Poll::new().map_err(|e| Error::os(OP, e))?;
-            Reactor::new(poll, Arc::clone(shared)).run(Some(shared.control.waker.fd()))
+            let (poll, inbox) = new_poll()?;
+            Reactor::new(poll, Arc::clone(shared), inbox).run(Some(shared.control.waker.fd()))
         });
         shared.stopping.store(true, Ordering::Release);
-        for (waker, _) in &others {
-            let _ = waker.wake();
+        for (inbox, _) in &others {
+            inbox.wake();
         }
         for (_, thread) in others {
             let _ = thread.join();
@@ -203,13 +204,13 @@ impl EventServer {
     }
 
     /// Starts loop `k` on its own thread.
-    fn start_loop(&self, k: usize) -> Result<(Waker, thread::JoinHandle<()>)> {
+    fn start_loop(&self, k: usize) -> Result<(Arc<Inbox>, thread::JoinHandle<()>)> {
         const OP: &str = "serve_forever";
-        let poll = Poll::new().map_err(|e| Error::os(OP, e))?;
-        let waker = Waker::new(poll.registry(), WAKE).map_err(|e| Error::os(OP, e))?;
+        let (poll, inbox) = new_poll()?;
         let shared = Arc::clone(&self.shared);
+        let for_loop = Arc::clone(&inbox);
         let thread = spawn_masked(format!("ferrosock-loop-{k}"), move || {
-            let result = Reactor::new(poll, Arc::clone(&shared)).run(None);
+            let result = Reactor::new(poll, Arc::clone(&shared), for_loop).run(None);
             if let Err(err) = result {
                 shared.failure.lock().get_or_insert(err);
                 shared.stopping.store(true, Ordering::Release);
@@ -222,7 +223,7 @@ impl EventServer {
             .lock()
             .loop_helpers
             .push(thread.thread().id());
-        Ok((waker, thread))
+        Ok((inbox, thread))
     }
 
     fn enter(&self, op: &'static str) -> Result<Serving<'_>> {
@@ -260,6 +261,14 @@ impl EventServer {
             let _ = std::fs::remove_file(path);
         }
     }
+}
+
+/// A loop's poll and its inbox (whose waker is registered with the poll).
+fn new_poll() -> Result<(Poll, Arc<Inbox>)> {
+    const OP: &str = "serve_forever";
+    let poll = Poll::new().map_err(|e| Error::os(OP, e))?;
+    let waker = Waker::new(poll.registry(), WAKE).map_err(|e| Error::os(OP, e))?;
+    Ok((poll, Arc::new(Inbox::new(waker))))
 }
 
 impl Drop for EventServer {

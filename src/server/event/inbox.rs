@@ -1,0 +1,155 @@
+//! [`ConnHandle`]: writing to a connection from outside its callbacks —
+//! from another connection's protocol (a chat room relaying a message to
+//! every member) or from any other thread.
+//!
+//! Each loop has an inbox: a list of commands under a lock, and a
+//! `mio::Waker`. A handle pushes a command and wakes the loop — unless it
+//! is called on the loop's own thread, where the loop empties its inbox
+//! after every turn anyway, so relaying a message to a thousand members of
+//! one loop costs a thousand pushes and no wake-up at all. Commands name
+//! the connection by slot and generation, so a command for a connection
+//! that has closed (and whose slot serves another) is dropped, not
+//! misdelivered.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::thread::{self, ThreadId};
+
+use mio::Waker;
+use parking_lot::Mutex;
+
+/// What a handle asks the loop to do.
+pub(crate) enum Command {
+    Write {
+        slot: usize,
+        generation: u64,
+        data: Vec<u8>,
+    },
+    Close {
+        slot: usize,
+        generation: u64,
+    },
+}
+
+pub(crate) struct Inbox {
+    commands: Mutex<Vec<Command>>,
+    waker: Waker,
+    /// The loop's thread, for the no-wake-up path; set when it starts.
+    thread: OnceLock<ThreadId>,
+    /// The loop has ended: commands would never be carried out.
+    closed: AtomicBool,
+}
+
+impl Inbox {
+    /// An inbox whose loop is woken by `waker`.
+    pub(crate) fn new(waker: Waker) -> Inbox {
+        Inbox {
+            commands: Mutex::new(Vec::new()),
+            waker,
+            thread: OnceLock::new(),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    /// The loop runs on the calling thread from now on.
+    pub(crate) fn bind_to_current_thread(&self) {
+        let _ = self.thread.set(thread::current().id());
+    }
+
+    /// Wakes the loop (to stop it, or to look at its inbox).
+    pub(crate) fn wake(&self) {
+        let _ = self.waker.wake();
+    }
+
+    /// Whether commands wait.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.commands.lock().is_empty()
+    }
+
+    /// Queues `command`; `false` if the loop has ended.
+    fn push(&self, command: Command) -> bool {
+        let mut commands = self.commands.lock();
+        if self.closed.load(Ordering::Acquire) {
+            return false;
+        }
+        let first = commands.is_empty();
+        commands.push(command);
+        drop(commands);
+        if first && self.thread.get() != Some(&thread::current().id()) {
+            let _ = self.waker.wake();
+        }
+        true
+    }
+
+    /// Takes every queued command (into `into`, which is reused).
+    pub(crate) fn take(&self, into: &mut Vec<Command>) {
+        std::mem::swap(&mut *self.commands.lock(), into);
+    }
+
+    /// The loop ends: refuse further commands and drop queued ones.
+    pub(crate) fn close(&self) {
+        let mut commands = self.commands.lock();
+        self.closed.store(true, Ordering::Release);
+        commands.clear();
+    }
+}
+
+/// A connection of an event-loop server that can be written to (or
+/// closed) from anywhere: from another connection's
+/// [`crate::server::Protocol`], or from any thread. Cheap to clone; get one
+/// with [`crate::server::Conn::handle`].
+///
+/// What a handle writes is queued for the connection's loop, which sends it
+/// after what the connection's own callbacks wrote before. Output is
+/// bounded: a write that finds more than [`HANDLE_OUTPUT_LIMIT`] bytes
+/// still unsent to that client fails the connection (the client does not
+/// read; its protocol's `closed` says so), so one stuck reader cannot make
+/// the server buffer without bound while others talk to it.
+#[derive(Clone)]
+pub struct ConnHandle {
+    pub(crate) inbox: Arc<Inbox>,
+    pub(crate) slot: usize,
+    pub(crate) generation: u64,
+}
+
+/// How many unsent bytes a connection may have when a [`ConnHandle`]
+/// writes to it (see there).
+pub const HANDLE_OUTPUT_LIMIT: usize = 8 << 20;
+
+impl ConnHandle {
+    /// Queues `data` for the client. `false` when the server's loop has
+    /// stopped (nothing will be sent); `true` otherwise — if the connection
+    /// closes first, the data is dropped with it, as with any socket.
+    pub fn write(&self, data: &[u8]) -> bool {
+        self.inbox.push(Command::Write {
+            slot: self.slot,
+            generation: self.generation,
+            data: data.to_vec(),
+        })
+    }
+
+    /// Closes the connection once what was queued before is sent, as
+    /// [`crate::server::Conn::close`]. `false` when the loop has stopped.
+    pub fn close(&self) -> bool {
+        self.inbox.push(Command::Close {
+            slot: self.slot,
+            generation: self.generation,
+        })
+    }
+
+    /// Whether two handles name the same connection.
+    pub fn same(&self, other: &ConnHandle) -> bool {
+        Arc::ptr_eq(&self.inbox, &other.inbox)
+            && self.slot == other.slot
+            && self.generation == other.generation
+    }
+}
+
+impl std::fmt::Debug for ConnHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnHandle")
+            .field("slot", &self.slot)
+            .field("generation", &self.generation)
+            .finish()
+    }
+}
