@@ -86,7 +86,10 @@ pub enum Cause {
     },
     /// A whole frame arrived but its content is not a valid message (e.g.
     /// not JSON, or JSON of the wrong shape); the text says why. The frame is
-    /// consumed, so the next receive reads the next message.
+    /// consumed, so the next receive reads the next message. (An event-loop
+    /// protocol that rejects a message closes the connection instead; its
+    /// error has the operation `"protocol"`: see
+    /// [`crate::server::Conn::reject`].)
     #[error("invalid message: {0}")]
     InvalidMessage(String),
 }
@@ -119,8 +122,47 @@ pub enum ErrorKind {
     InvalidMessage,
 }
 
+impl Clone for Cause {
+    fn clone(&self) -> Cause {
+        match self {
+            Cause::Os(e) => Cause::Os(match e.raw_os_error() {
+                Some(n) => io::Error::from_raw_os_error(n),
+                None => io::Error::new(e.kind(), e.to_string()),
+            }),
+            Cause::TimedOut => Cause::TimedOut,
+            Cause::WouldBlock => Cause::WouldBlock,
+            Cause::Closed => Cause::Closed,
+            Cause::InvalidInput(s) => Cause::InvalidInput(s.clone()),
+            Cause::Resolve { code, message } => Cause::Resolve {
+                code: *code,
+                message: message.clone(),
+            },
+            Cause::Interrupted => Cause::Interrupted,
+            Cause::FrameTooLarge { limit, declared } => Cause::FrameTooLarge {
+                limit: *limit,
+                declared: *declared,
+            },
+            Cause::MalformedHeader {
+                declared,
+                header_len,
+            } => Cause::MalformedHeader {
+                declared: *declared,
+                header_len: *header_len,
+            },
+            Cause::IncompleteFrame { expected, received } => Cause::IncompleteFrame {
+                expected: *expected,
+                received: *received,
+            },
+            Cause::InvalidMessage(s) => Cause::InvalidMessage(s.clone()),
+        }
+    }
+}
+
 /// A failed socket operation: what was attempted, on what, and why it failed.
-#[derive(Debug)]
+///
+/// Cloning keeps everything; an OS error is rebuilt from its number (or
+/// its kind and text), since `io::Error` itself cannot be cloned.
+#[derive(Debug, Clone)]
 pub struct Error {
     op: &'static str,
     target: Option<String>,
@@ -262,6 +304,9 @@ impl Error {
             Cause::IncompleteFrame { .. } => {
                 return Some("the peer closed the connection before sending the whole frame; treat it as disconnected")
             }
+            Cause::InvalidMessage(_) if self.op == REJECTED => {
+                return Some("the server closed the connection")
+            }
             Cause::InvalidMessage(_) => {
                 return Some("the frame was skipped; the next receive reads the next message")
             }
@@ -352,6 +397,10 @@ fn describe_os(e: &io::Error) -> String {
     }
 }
 
+/// The operation of the error a protocol reports when it rejects a client's
+/// message and closes the connection ([`crate::server::Conn::reject`]).
+pub(crate) const REJECTED: &str = "protocol";
+
 /// "frame too large: 300 bytes, over the limit of 255".
 fn describe_too_large(limit: u64, declared: Option<u64>) -> String {
     match declared {
@@ -375,6 +424,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_clone_keeps_the_operation_target_errno_and_text() {
+        let err = Error::os("connect", io::Error::from_raw_os_error(libc::ECONNREFUSED))
+            .with_target("127.0.0.1:9");
+        let copy = err.clone();
+        assert_eq!(copy.to_string(), err.to_string());
+        assert_eq!(copy.errno(), Some(libc::ECONNREFUSED));
+        let framed = Error::new(
+            "recv",
+            Cause::IncompleteFrame {
+                expected: Some(9),
+                received: 3,
+            },
+        );
+        assert_eq!(framed.clone().to_string(), framed.to_string());
+    }
+
+    #[test]
     fn bind_in_use_message_names_address_errno_and_fix() {
         let e = Error::from_errno("bind", libc::EADDRINUSE).with_target("127.0.0.1:8888");
         let text = e.to_string();
@@ -386,6 +452,21 @@ mod tests {
         assert_eq!(e.errno(), Some(libc::EADDRINUSE));
         assert_eq!(e.strerror(), "Address already in use");
         assert_eq!(e.kind(), ErrorKind::Os);
+    }
+
+    #[test]
+    fn a_rejected_message_says_the_connection_closed_not_skipped() {
+        let e = Error::new(REJECTED, Cause::InvalidMessage("no such command".into()))
+            .with_target("127.0.0.1:5000");
+        assert_eq!(
+            e.to_string(),
+            "protocol 127.0.0.1:5000: invalid message: no such command; \
+             the server closed the connection"
+        );
+        let skipped = Error::new("recv_json", Cause::InvalidMessage("not JSON".into()));
+        assert!(skipped
+            .to_string()
+            .ends_with("the next receive reads the next message"));
     }
 
     #[test]

@@ -436,12 +436,19 @@ impl Protocol for Member {
         conn.write(b"welcome\n");
     }
 
-    fn received(&mut self, _conn: &mut Conn<'_>, data: &[u8]) -> usize {
+    fn received(&mut self, conn: &mut Conn<'_>, data: &[u8]) -> usize {
         let Some(end) = data.iter().rposition(|&b| b == b'\n') else {
             return 0;
         };
+        let me = self.me.as_ref().unwrap();
         for member in self.room.lock().unwrap().iter() {
-            assert!(member.write(&data[..=end]));
+            if member.same(me) {
+                // Its own copy straight to its buffer: must still come
+                // after the lines other members' handles queued for it.
+                conn.write(&data[..=end]);
+            } else {
+                assert!(member.write(&data[..=end]));
+            }
         }
         end + 1
     }

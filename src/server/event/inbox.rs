@@ -10,6 +10,12 @@
 //! the connection by slot and generation, so a command for a connection
 //! that has closed (and whose slot serves another) is dropped, not
 //! misdelivered.
+//!
+//! Order: bytes reach a client in the order they were written, however
+//! they were written. While commands wait in a loop's inbox, a callback's
+//! own [`crate::server::Conn::write`] queues behind them instead of going
+//! straight to its buffer; when none wait (an echo server, always) it
+//! costs one atomic load.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -38,6 +44,8 @@ pub(crate) struct Inbox {
     thread: OnceLock<ThreadId>,
     /// The loop has ended: commands would never be carried out.
     closed: AtomicBool,
+    /// Commands wait: a callback's own writes must queue behind them.
+    pending: AtomicBool,
 }
 
 impl Inbox {
@@ -48,7 +56,13 @@ impl Inbox {
             waker,
             thread: OnceLock::new(),
             closed: AtomicBool::new(false),
+            pending: AtomicBool::new(false),
         }
+    }
+
+    /// Whether commands wait (one atomic load; no lock).
+    pub(crate) fn pending(&self) -> bool {
+        self.pending.load(Ordering::Acquire)
     }
 
     /// The loop runs on the calling thread from now on.
@@ -67,13 +81,14 @@ impl Inbox {
     }
 
     /// Queues `command`; `false` if the loop has ended.
-    fn push(&self, command: Command) -> bool {
+    pub(crate) fn push(&self, command: Command) -> bool {
         let mut commands = self.commands.lock();
         if self.closed.load(Ordering::Acquire) {
             return false;
         }
         let first = commands.is_empty();
         commands.push(command);
+        self.pending.store(true, Ordering::Release);
         drop(commands);
         if first && self.thread.get() != Some(&thread::current().id()) {
             let _ = self.waker.wake();
@@ -83,13 +98,16 @@ impl Inbox {
 
     /// Takes every queued command (into `into`, which is reused).
     pub(crate) fn take(&self, into: &mut Vec<Command>) {
-        std::mem::swap(&mut *self.commands.lock(), into);
+        let mut commands = self.commands.lock();
+        std::mem::swap(&mut *commands, into);
+        self.pending.store(false, Ordering::Release);
     }
 
     /// The loop ends: refuse further commands and drop queued ones.
     pub(crate) fn close(&self) {
         let mut commands = self.commands.lock();
         self.closed.store(true, Ordering::Release);
+        self.pending.store(false, Ordering::Release);
         commands.clear();
     }
 }

@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use crate::addr::Address;
-use crate::error::{Cause, Error};
+use crate::error::{Cause, Error, REJECTED};
 
 use super::super::handle::ServerHandle;
-use super::inbox::{ConnHandle, Inbox};
+use super::inbox::{Command, ConnHandle, Inbox};
 
 /// What an event-loop server does with one connection: code that reacts to
 /// bytes instead of waiting for them, like asyncio's `Protocol`.
@@ -131,9 +131,20 @@ pub(crate) enum Ending {
 }
 
 impl Conn<'_> {
-    /// Queues `data` to be sent to the client.
+    /// Queues `data` to be sent to the client, after everything written
+    /// to it before — through this `Conn` or a [`ConnHandle`].
     pub fn write(&mut self, data: &[u8]) {
-        if matches!(self.ending, Ending::No) {
+        if !matches!(self.ending, Ending::No) {
+            return;
+        }
+        if self.inbox.pending() {
+            // Handles' writes wait in the inbox: queue behind them.
+            self.inbox.push(Command::Write {
+                slot: self.slot,
+                generation: self.generation,
+                data: data.to_vec(),
+            });
+        } else {
             self.out.extend_from_slice(data);
         }
     }
@@ -141,7 +152,16 @@ impl Conn<'_> {
     /// Closes the connection once everything written so far is sent;
     /// nothing more is read or written. [`Protocol::closed`] gets `None`.
     pub fn close(&mut self) {
-        if matches!(self.ending, Ending::No) {
+        if !matches!(self.ending, Ending::No) {
+            return;
+        }
+        if self.inbox.pending() {
+            // After the writes that wait in the inbox.
+            self.inbox.push(Command::Close {
+                slot: self.slot,
+                generation: self.generation,
+            });
+        } else {
             *self.ending = Ending::Close;
         }
     }
@@ -154,6 +174,17 @@ impl Conn<'_> {
             self.out.clear();
             *self.ending = Ending::Fail(error);
         }
+    }
+
+    /// Closes the connection now, like [`Conn::fail`], because the client
+    /// sent something the protocol cannot accept: [`Protocol::closed`] gets
+    /// a [`Cause::InvalidMessage`] saying `why`, with the operation
+    /// `"protocol"` and the client's address
+    /// (`protocol 127.0.0.1:50312: invalid message: WHY; the server closed
+    /// the connection`).
+    pub fn reject(&mut self, why: impl Into<String>) {
+        let error = Error::new(REJECTED, Cause::InvalidMessage(why.into())).with_target(self.peer);
+        self.fail(error);
     }
 
     /// The client's address.
