@@ -5,16 +5,18 @@
  *  - Every fallible function returns an fsock_result: FSOCK_OK (0) or an
  *    FSOCK_ERR_* code. fsock_result_name() names a code.
  *  - Outputs go through out-parameters (out_*), written only on success.
- *  - Handles are opaque: every fsock_socket, fsock_server, fsock_framed,
- *    fsock_chat_client and fsock_chat_server made by a function is owned
- *    by the caller and released with its _free() (fsock_socket_free, ...);
+ *  - Handles are opaque: every fsock_socket, fsock_server,
+ *    fsock_event_server, fsock_framed, fsock_chat_client and
+ *    fsock_chat_server made by a function is owned by the caller and
+ *    released with its _free() (fsock_socket_free, ...);
  *    _free(NULL) is a no-op. What a callback is given is only lent to it
  *    for the call.
  *  - The handle comes first; functions that do not change it take it const.
  *  - Every pointer is checked: NULL gives FSOCK_ERR_INVALID_ARGUMENT, never
  *    a crash (unless a function says that NULL is allowed).
  *  - After a failure, fsock_socket_errmsg(s) / fsock_socket_errno(s) tell what
- *    went wrong on that handle (fsock_server_errmsg, fsock_framed_errmsg,
+ *    went wrong on that handle (fsock_server_errmsg,
+ *    fsock_event_server_errmsg, fsock_framed_errmsg,
  *    fsock_chat_client_errmsg, fsock_chat_server_errmsg likewise),
  *    fsock_last_error_message() / fsock_last_errno() on the
  *    calling thread; errno is set too.
@@ -436,6 +438,25 @@ typedef struct fsock_chat_client fsock_chat_client;
 typedef struct fsock_chat_server fsock_chat_server;
 
 /**
+ * A connection of an event-loop server, **lent** to a callback for the
+ * duration of the call: write to it, close or fail it, ask who the client
+ * is, or stop the server. Opaque; never freed by the caller, and invalid
+ * once the callback returns (do not keep it).
+ */
+typedef struct fsock_evconn fsock_evconn;
+
+/**
+ * An event-loop server on ferrosock's engine: a listening stream socket
+ * (TCP or Unix) and a few loops, each on one `epoll`, that call the
+ * callbacks as connections open, bytes arrive and connections close —
+ * many connections without a thread each.
+ *
+ * Opaque: made by `fsock_event_server_new`, released by
+ * `fsock_event_server_free`.
+ */
+typedef struct fsock_event_server fsock_event_server;
+
+/**
  * A stream socket that sends and receives whole frames, with its own
  * last error.
  *
@@ -609,6 +630,169 @@ typedef struct {
      */
     fsock_error_cb on_error;
 } fsock_server_callbacks;
+
+/**
+ * How an event-loop server listens and serves. Fill one with
+ * `fsock_event_config_init`, then set the fields that differ; the server
+ * reads it only during `fsock_event_server_new` and keeps no pointer into
+ * it. The limits and socket settings mean what they mean in
+ * `fsock_server_config`.
+ */
+typedef struct {
+    /**
+     * Where to listen, as text: `"127.0.0.1:8888"`, `"[::1]:0"` (port 0:
+     * the system picks; read it back with `fsock_event_server_local_addr`),
+     * `"localhost:8888"`, `"unix:/tmp/app.sock"` (the file must not exist;
+     * the server removes it when freed). A stream server always (TCP or
+     * Unix stream). Required: NULL is refused.
+     */
+    const char *address;
+    /**
+     * How many event loops serve the connections, each a thread with its
+     * own `epoll`; a connection stays on the loop that accepted it. 0, the
+     * default, means one per CPU the process may run on.
+     */
+    size_t loops;
+    /**
+     * The most input a connection may keep that `received` has not
+     * consumed (a message still arriving); past it the connection fails
+     * with `FSOCK_ERR_FRAME_TOO_LARGE`. 0, the default, means 8 MiB.
+     */
+    size_t max_unconsumed;
+    /**
+     * Serve at most this many connections at once; 0, the default, means
+     * no limit.
+     */
+    size_t max_connections;
+    /**
+     * What happens past `max_connections`: `FSOCK_SERVER_WAIT` (the
+     * default: stop accepting until a connection closes; new clients wait
+     * in the listen backlog) or `FSOCK_SERVER_REFUSE` (accept, close at
+     * once, log a line through `on_error`).
+     */
+    int overflow;
+    /**
+     * Close a connection on which no byte has moved either way for this
+     * many seconds; its `closed` callback gets `FSOCK_ERR_TIMEOUT`.
+     * `FSOCK_TIMEOUT_BLOCKING` (the default) means never.
+     */
+    double idle_timeout;
+    /**
+     * `SO_REUSEADDR` before bind: 1 on, 0 off, or
+     * `FSOCK_SERVER_REUSE_DEFAULT` (-1, the default: on).
+     */
+    int reuse_address;
+    /**
+     * The listen backlog; 0 or less means the default, 128.
+     */
+    int backlog;
+    /**
+     * Whether accepted TCP connections get `TCP_NODELAY`. Default true, as
+     * for `fsock_server_config.nodelay`. Unix stream servers ignore it.
+     */
+    bool nodelay;
+} fsock_event_config;
+
+/**
+ * Called once for each new connection, before any of its bytes are
+ * delivered (asyncio's `connection_made`). A greeting written here
+ * (`fsock_evconn_write`) is the first thing the client reads.
+ *
+ * `*out_conn_data` is NULL on entry: store a pointer there (per-connection
+ * state, allocated here) and every later callback of this connection gets
+ * it back as `conn_data`; free it in `closed`, the last one. The library
+ * never reads or frees it.
+ */
+typedef void (*fsock_event_opened_cb)(void *userdata, fsock_evconn *conn, void **out_conn_data);
+
+/**
+ * Called when bytes arrive. `data` (`len` bytes, at least 1, never NULL)
+ * is what earlier calls left unconsumed followed by what just arrived,
+ * valid during the call only. Return how many bytes from its start this
+ * call consumed (more than `len` counts as all): the rest is kept by the
+ * server and offered again, in front of the next bytes. So a callback that
+ * needs a whole message returns 0 until it has one, and never buffers
+ * input itself. What is kept is bounded by `max_unconsumed`.
+ *
+ * Must not block: while it runs, the other connections of its loop wait.
+ * Reply with `fsock_evconn_write`, which never blocks either.
+ */
+typedef size_t (*fsock_event_received_cb)(void *userdata,
+                                          fsock_evconn *conn,
+                                          void *conn_data,
+                                          const uint8_t *data,
+                                          size_t len);
+
+/**
+ * Called when the client has closed its side (end of file). `rest`
+ * (`len` bytes, never NULL; `len` may be 0) is the input left unconsumed,
+ * valid during the call only. After it returns, the server sends what is
+ * still buffered and closes the connection; `closed` follows.
+ */
+typedef void (*fsock_event_end_cb)(void *userdata,
+                                   fsock_evconn *conn,
+                                   void *conn_data,
+                                   const uint8_t *rest,
+                                   size_t len);
+
+/**
+ * Called once when the connection is closed, for whatever reason: the
+ * last callback of the connection, where `conn_data` is freed. There is
+ * no `conn`: nothing more can be sent.
+ *
+ * `result` is `FSOCK_OK` when it ended normally (the client closed between
+ * messages, or the server closed it with `fsock_evconn_close`), otherwise
+ * why not, with `message` saying it in words: `FSOCK_ERR_INCOMPLETE_FRAME`
+ * (the client closed mid-message), `FSOCK_ERR_FRAME_TOO_LARGE`
+ * (`max_unconsumed` exceeded), `FSOCK_ERR_PROTOCOL`
+ * (`fsock_evconn_fail`), `FSOCK_ERR_TIMEOUT` (`idle_timeout`),
+ * `FSOCK_ERR_IO` (a reset, ...), `FSOCK_ERR_CLOSED` (the server stopped).
+ * `message` is never NULL (`"no error"` with `FSOCK_OK`) and valid during
+ * the call only.
+ */
+typedef void (*fsock_event_closed_cb)(void *userdata,
+                                      void *conn_data,
+                                      fsock_result result,
+                                      const char *message);
+
+/**
+ * The callbacks of an event-loop server; each receives the `userdata`
+ * given to `fsock_event_server_new` first. Copied by
+ * `fsock_event_server_new`.
+ *
+ * They run on the server's loop threads (`fsock_event_config.loops`),
+ * so callbacks of different connections may run at the same time; those
+ * of one connection always run on the same thread, one at a time, in the
+ * order `opened`, `received`..., `end` (if the client closed), `closed`.
+ * None may block, unwind (C++ exceptions, `longjmp`) out of itself, or
+ * call `fsock_event_server_serve`, `_close` or `_free`.
+ */
+typedef struct {
+    /**
+     * Optional (NULL: `conn_data` stays NULL).
+     */
+    fsock_event_opened_cb opened;
+    /**
+     * Required.
+     */
+    fsock_event_received_cb received;
+    /**
+     * Optional. NULL: if `rest` is not empty, the client vanished
+     * mid-message, and the connection fails with
+     * `FSOCK_ERR_INCOMPLETE_FRAME` (reported to `closed`).
+     */
+    fsock_event_end_cb end;
+    /**
+     * Optional.
+     */
+    fsock_event_closed_cb closed;
+    /**
+     * Optional: the server's log lines (a refused client, a failed
+     * `accept`), as for `fsock_server_callbacks.on_error`. NULL: lines go
+     * to stderr, prefixed `ferrosock server: `.
+     */
+    fsock_error_cb on_error;
+} fsock_event_callbacks;
 
 /**
  * How frames are marked in the byte stream. Fill one with
@@ -1369,6 +1553,246 @@ int fsock_server_errno(const fsock_server *server);
  * `data` NULL or readable for `len` bytes.
  */
 fsock_result fsock_reply_send(fsock_reply *reply, const uint8_t *data, size_t len);
+
+/**
+ * Fills `*out_config` with the defaults: one loop per CPU,
+ * `max_unconsumed` 8 MiB, no connection limit (`FSOCK_SERVER_WAIT` when
+ * one is set), no idle timeout, `SO_REUSEADDR` on, the default backlog,
+ * `nodelay` true, and `address` NULL — set it.
+ *
+ * # Safety
+ * `out_config` must be NULL or writable.
+ */
+fsock_result fsock_event_config_init(fsock_event_config *out_config);
+
+/**
+ * Binds an event-loop server as `config` says, with `callbacks`; it does
+ * not serve until `fsock_event_server_serve`.
+ *
+ * `config` and `callbacks` are read during this call only;
+ * `callbacks->received` is required. `userdata` is passed, untouched, as
+ * the first argument of every callback; the library never frees it.
+ * Callbacks run on the loop threads, several at once when there is more
+ * than one loop, so `userdata` must be safe to share between them, and
+ * must stay valid until `fsock_event_server_free` returns.
+ *
+ * Fails with `FSOCK_ERR_INVALID_ARGUMENT` for a NULL or unknown setting
+ * (the message names the field), and with `FSOCK_ERR_IO` when the address
+ * cannot be bound (`EADDRINUSE`). On failure read
+ * `fsock_last_error_message()`.
+ *
+ * On success `*out` receives the server, owned by the caller and released
+ * with `fsock_event_server_free`.
+ *
+ * # Safety
+ * `config`, `callbacks` must each be NULL or valid; `config->address` NULL
+ * or a NUL-terminated string; `out` NULL or writable; the callbacks must
+ * be safe to call from any thread with `userdata`.
+ */
+fsock_result fsock_event_server_new(const fsock_event_config *config,
+                                    const fsock_event_callbacks *callbacks,
+                                    void *userdata,
+                                    fsock_event_server **out);
+
+/**
+ * The address the server is bound to, as text (`"127.0.0.1:50312"`: with
+ * port 0, the port the system picked), written with its NUL into `buf`;
+ * exactly as `fsock_server_local_addr`. Safe to call from any thread,
+ * while the server serves.
+ *
+ * # Safety
+ * `server` must be NULL or a live server; `buf` NULL or writable for `len`
+ * bytes; `out_size` NULL or writable.
+ */
+fsock_result fsock_event_server_local_addr(const fsock_event_server *server,
+                                           char *buf,
+                                           size_t len,
+                                           size_t *out_size);
+
+/**
+ * Serves until `fsock_event_server_shutdown` (or
+ * `fsock_evconn_shutdown_server`) is called, then returns `FSOCK_OK`.
+ *
+ * Loop 0 runs on the calling thread; the other loops on threads started
+ * here, which block `SIGINT` and `SIGTERM` so those reach the program's
+ * own threads. When the server stops, every connection still open gets
+ * what is buffered for it (as far as its socket takes without waiting)
+ * and is closed; its `closed` hears `FSOCK_ERR_CLOSED`. The loop threads
+ * have ended when this returns. May be called again after it returns.
+ *
+ * Fails if a loop cannot run (its error, naming the server's address),
+ * with `FSOCK_ERR_INVALID_ARGUMENT` when another thread already serves
+ * this server, and with `FSOCK_ERR_CLOSED` after
+ * `fsock_event_server_close`. If `fsock_event_server_shutdown` was called
+ * while no loop ran, this returns at once (the request was pending).
+ *
+ * # Safety
+ * `server` must be NULL or a live server, not freed before this returns.
+ */
+fsock_result fsock_event_server_serve(fsock_event_server *server);
+
+/**
+ * Stops the server's loops. Thread-safe.
+ *
+ * From any other thread: asks the loops to stop, wakes them, and returns
+ * once `fsock_event_server_serve` has stopped serving (it returns
+ * `FSOCK_OK`). From inside a callback: only asks, and returns at once —
+ * the loops stop after the callback returns — so it cannot deadlock.
+ * When no loop is running, the request stays pending, and the next
+ * `fsock_event_server_serve` returns at once.
+ *
+ * # Safety
+ * `server` must be NULL or a live server.
+ */
+fsock_result fsock_event_server_shutdown(fsock_event_server *server);
+
+/**
+ * Stops serving (as `fsock_event_server_shutdown`, from another thread:
+ * it waits for the loops), closes the listening socket and removes the
+ * Unix socket file the server created; later `fsock_event_server_serve`
+ * calls fail with `FSOCK_ERR_CLOSED`. Idempotent; thread-safe; not from a
+ * callback (use `fsock_evconn_shutdown_server` there).
+ * `fsock_event_server_free` does it too.
+ *
+ * # Safety
+ * `server` must be NULL or a live server.
+ */
+fsock_result fsock_event_server_close(fsock_event_server *server);
+
+/**
+ * Closes and releases a server, as `fsock_event_server_close`, then frees
+ * it. `fsock_event_server_free(NULL)` does nothing.
+ *
+ * Call it after `fsock_event_server_serve` has returned (join the serving
+ * thread first), never from inside a callback. After it, `server` and the
+ * strings read from it (`fsock_event_server_errmsg`) are invalid, and no
+ * callback runs any more.
+ *
+ * # Safety
+ * `server` must be NULL or a live server, which this call consumes; no
+ * other thread may be using it.
+ */
+void fsock_event_server_free(fsock_event_server *server);
+
+/**
+ * How many connections are open right now, over all loops, into
+ * `*out_count`. Safe to call from any thread, and from a callback. A
+ * connection counts from before its `opened` until after its `closed`.
+ *
+ * # Safety
+ * `server` must be NULL or a live server; `out_count` NULL or writable.
+ */
+fsock_result fsock_event_server_connections(const fsock_event_server *server, size_t *out_count);
+
+/**
+ * How many loops `fsock_event_server_serve` runs, into `*out_loops`:
+ * `fsock_event_config.loops`, or when that was 0 the number of CPUs the
+ * process may run on.
+ *
+ * # Safety
+ * `server` must be NULL or a live server; `out_loops` NULL or writable.
+ */
+fsock_result fsock_event_server_loops(const fsock_event_server *server, size_t *out_loops);
+
+/**
+ * The message of the last call on `server` that failed, or `"no error"`;
+ * the same rules as `fsock_server_errmsg`. What happens to connections is
+ * not a call on the server: it goes to `closed` and `on_error`.
+ *
+ * # Safety
+ * `server` must be NULL or a live server.
+ */
+const char *fsock_event_server_errmsg(const fsock_event_server *server);
+
+/**
+ * The error number of the last call on `server` that failed (0 if none);
+ * see `fsock_socket_errno`. A NULL `server` gives `EINVAL`.
+ *
+ * # Safety
+ * `server` must be NULL or a live server.
+ */
+int fsock_event_server_errno(const fsock_event_server *server);
+
+/**
+ * Queues `len` bytes from `data` to be sent to the client. Never blocks:
+ * writes are buffered and sent when the callback returns (so a reply in
+ * several pieces still leaves in one system call); what the socket does
+ * not take at once goes out as the client reads, and while more than
+ * 1 MiB waits the server stops reading from this client. `data` may be
+ * NULL when `len` is 0. Ignored after `fsock_evconn_close` or
+ * `fsock_evconn_fail`.
+ *
+ * Failures (a NULL argument) are recorded on the calling thread: read
+ * `fsock_last_error_message()`. Likewise for every `fsock_evconn_*`.
+ *
+ * # Safety
+ * `conn` must be NULL or the `conn` of a running callback; `data` NULL or
+ * readable for `len` bytes.
+ */
+fsock_result fsock_evconn_write(fsock_evconn *conn, const uint8_t *data, size_t len);
+
+/**
+ * Closes the connection once everything written so far is sent; nothing
+ * more is read or written, and `closed` gets `FSOCK_OK`. (The server then
+ * shuts its side and reads away what the client still sends, for at most
+ * 2 s, so that unread input cannot turn the close into a reset that
+ * destroys the reply.)
+ *
+ * # Safety
+ * `conn` must be NULL or the `conn` of a running callback.
+ */
+fsock_result fsock_evconn_close(fsock_evconn *conn);
+
+/**
+ * Closes the connection now, dropping unsent output, because the client
+ * broke the protocol: `closed` gets `FSOCK_ERR_PROTOCOL` and a message
+ * naming the client with `message` (UTF-8), e.g. `protocol
+ * 127.0.0.1:50312: invalid message: unknown command; the server closed
+ * the connection`.
+ *
+ * # Safety
+ * `conn` must be NULL or the `conn` of a running callback; `message` NULL
+ * or a NUL-terminated string.
+ */
+fsock_result fsock_evconn_fail(fsock_evconn *conn, const char *message);
+
+/**
+ * The client's address as text (`"127.0.0.1:50312"`; `"unix:(unnamed)"`
+ * for the usual Unix client, which is not bound to a path), written with its NUL into `buf`; exactly as
+ * `fsock_socket_local_addr`: `FSOCK_ERR_BUFFER_TOO_SMALL` leaves `buf`
+ * untouched, `*out_size` (when not NULL) receives the size needed, `buf`
+ * may be NULL when `len` is 0, `FSOCK_ADDRSTRLEN` always suffices.
+ *
+ * # Safety
+ * `conn` must be NULL or the `conn` of a running callback; `buf` NULL or
+ * writable for `len` bytes; `out_size` NULL or writable.
+ */
+fsock_result fsock_evconn_peer(const fsock_evconn *conn,
+                               char *buf,
+                               size_t len,
+                               size_t *out_size);
+
+/**
+ * How many bytes written to the connection the socket has not taken yet,
+ * into `*out_pending`.
+ *
+ * # Safety
+ * `conn` must be NULL or the `conn` of a running callback; `out_pending`
+ * NULL or writable.
+ */
+fsock_result fsock_evconn_pending(const fsock_evconn *conn, size_t *out_pending);
+
+/**
+ * Asks the server this connection belongs to to stop, as
+ * `fsock_event_server_shutdown` from a callback: returns at once; the
+ * loops stop after the callback returns, closing every connection (this
+ * one too: its `closed` gets `FSOCK_ERR_CLOSED`), and
+ * `fsock_event_server_serve` returns `FSOCK_OK`.
+ *
+ * # Safety
+ * `conn` must be NULL or the `conn` of a running callback.
+ */
+fsock_result fsock_evconn_shutdown_server(fsock_evconn *conn);
 
 /**
  * Fills `*out_config` with the defaults of a codec `kind`:

@@ -89,11 +89,13 @@ static inline void example_announce(const char *addr) {
 
 /* Ctrl-C (SIGINT) or SIGTERM stops a server cleanly: both signals are
  * blocked in every thread, and one thread waits for them with sigwait(3)
- * and calls fsock_server_shutdown, so fsock_server_serve returns in the
- * main thread, which then frees the server. */
+ * and calls fsock_server_shutdown (fsock_event_server_shutdown for an
+ * event-loop server), so the serve call returns in the main thread, which
+ * then frees the server. */
 typedef struct {
     sigset_t set;
-    fsock_server *server;
+    fsock_server *server;             /* the server to stop, or NULL and... */
+    fsock_event_server *event_server; /* ... this event-loop server */
     pthread_t thread;
     pthread_mutex_t lock;
     int signal; /* the signal that came, 0 if none yet */
@@ -104,6 +106,7 @@ typedef struct {
  * sigwait ever takes them. */
 static inline void example_block_stop_signals(example_stopper *st) {
     st->server = NULL;
+    st->event_server = NULL;
     st->signal = 0;
     pthread_mutex_init(&st->lock, NULL);
     sigemptyset(&st->set);
@@ -119,8 +122,12 @@ static inline void *example_wait_for_signal(void *arg) {
     pthread_mutex_lock(&st->lock);
     st->signal = sig;
     pthread_mutex_unlock(&st->lock);
-    /* Thread-safe: returns once fsock_server_serve has stopped. */
-    fsock_server_shutdown(st->server);
+    /* Thread-safe: returns once the serve call has stopped serving. */
+    if (st->server != NULL) {
+        fsock_server_shutdown(st->server);
+    } else {
+        fsock_event_server_shutdown(st->event_server);
+    }
     return NULL;
 }
 
@@ -131,7 +138,14 @@ static inline int example_stop_on_signal(example_stopper *st, fsock_server *serv
     return pthread_create(&st->thread, NULL, example_wait_for_signal, st) == 0 ? 0 : -1;
 }
 
-/* Call once fsock_server_serve has returned: if it ended on its own, with
+/* The same for an event-loop server. */
+static inline int example_stop_event_server_on_signal(example_stopper *st,
+                                                      fsock_event_server *server) {
+    st->event_server = server;
+    return pthread_create(&st->thread, NULL, example_wait_for_signal, st) == 0 ? 0 : -1;
+}
+
+/* Call once the serve call has returned: if it ended on its own, with
  * no signal, wakes the waiting thread; then joins it. */
 static inline void example_stopper_join(example_stopper *st) {
     pthread_mutex_lock(&st->lock);

@@ -12,7 +12,7 @@ use crate::resolve::resolve_text;
 use crate::{Address, Cause, Error, Family, Result, Socket};
 
 use super::ptr::{self, Out};
-use super::result::{fsock_result, guard_on, Failure, Handle};
+use super::result::{fsock_result, guard_on, Failure, Handle, Outcome};
 
 /// The address that `text` names, for the operation `op` of `sock`: a host
 /// name resolves to an address of the socket's family.
@@ -65,10 +65,7 @@ pub(super) fn c_string(text: &str) -> CString {
 
 /// The body of the exports that write an address of the handle `h` as
 /// text (`fsock_socket_local_addr`, `fsock_server_local_addr`, ...): the
-/// text from `get`, with its NUL, into `buf` if it fits in `len` bytes,
-/// else `FSOCK_ERR_BUFFER_TOO_SMALL` with `buf` untouched. `*out_size`
-/// (when not NULL) receives the size needed either way; `buf` may be NULL
-/// when `len` is 0, to ask for it.
+/// address from `get`, written by [`write_address`].
 ///
 /// # Safety
 /// `h` must be NULL or a live handle; `buf` NULL or writable for `len`
@@ -81,27 +78,45 @@ pub(super) unsafe fn address_text<H: Handle>(
     out_size: *mut usize,
     get: impl FnOnce(&H) -> Result<Address>,
 ) -> fsock_result {
-    let body = |h: &H| {
-        if buf.is_null() && len != 0 {
-            return Err(Failure::null(op, "buf"));
-        }
-        // SAFETY: `buf` is NULL (with len 0) or writable for `len` bytes,
-        // `out_size` NULL or writable, by the caller's promise.
-        let (buf, size) = unsafe {
-            (
-                ptr::text_buf(buf, len).unwrap_or_default(),
-                Out::optional(out_size),
-            )
-        };
-        let text = get(h)?.to_string();
-        let result = copy_whole(&text, buf);
-        if let Some(size) = size {
-            size.write(text.len() + 1);
-        }
-        result.map_err(|needed| Failure::buffer_too_small(op, needed, len))
-    };
+    // SAFETY: forwarded from the caller's promise.
+    let body = |h: &H| unsafe { write_address(op, buf, len, out_size, || get(h)) };
     // SAFETY: `h` is NULL or a live handle, by the caller's promise.
     unsafe { guard_on(op, h, body) }
+}
+
+/// The address from `get` as text, with its NUL, into `buf` if it fits in
+/// `len` bytes, else `FSOCK_ERR_BUFFER_TOO_SMALL` with `buf` untouched.
+/// `*out_size` (when not NULL) receives the size needed either way; `buf`
+/// may be NULL when `len` is 0, to ask for it. The arguments are checked
+/// before `get` runs. For the export `op`.
+///
+/// # Safety
+/// `buf` must be NULL or writable for `len` bytes; `out_size` NULL or
+/// writable.
+pub(super) unsafe fn write_address(
+    op: &'static str,
+    buf: *mut c_char,
+    len: usize,
+    out_size: *mut usize,
+    get: impl FnOnce() -> Result<Address>,
+) -> Outcome {
+    if buf.is_null() && len != 0 {
+        return Err(Failure::null(op, "buf"));
+    }
+    // SAFETY: `buf` is NULL (with len 0) or writable for `len` bytes,
+    // `out_size` NULL or writable, by the caller's promise.
+    let (buf, size) = unsafe {
+        (
+            ptr::text_buf(buf, len).unwrap_or_default(),
+            Out::optional(out_size),
+        )
+    };
+    let text = get()?.to_string();
+    let result = copy_whole(&text, buf);
+    if let Some(size) = size {
+        size.write(text.len() + 1);
+    }
+    result.map_err(|needed| Failure::buffer_too_small(op, needed, len))
 }
 
 #[cfg(test)]

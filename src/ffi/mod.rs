@@ -22,13 +22,17 @@
 //!   timeout;
 //! - `server`: the server engine (`fsock_server`), its configuration and
 //!   callbacks, and `fsock_reply`;
+//! - `event_server`: the engine's event-loop mode (`fsock_event_server`),
+//!   its configuration and callbacks, and `fsock_evconn`, the connection a
+//!   callback is lent;
 //! - `framing`: whole messages over a stream (`fsock_framed`) and the codec
 //!   configuration;
 //! - `chat`: the chat room's client (`fsock_chat_client`) and the messages
 //!   it receives (`fsock_chat_message`);
 //! - `chat_server`: the chat room's server (`fsock_chat_server`) and its
 //!   configuration;
-//! - `serving`: what the two servers share (local address, serve, stop).
+//! - `serving`: what the servers share (local address, serve, stop, the
+//!   engine's limits).
 
 use std::ffi::c_char;
 
@@ -50,6 +54,8 @@ mod create;
 
 mod server;
 
+mod event_server;
+
 mod framing;
 
 #[cfg(feature = "json")]
@@ -69,6 +75,7 @@ pub use chat_server::*;
 pub use conn::*;
 pub use create::*;
 pub use error::*;
+pub use event_server::*;
 pub use framing::*;
 pub use io::*;
 pub use options::*;

@@ -154,6 +154,13 @@ pub(crate) type Outcome<T = ()> = Result<T, Failure>;
 
 impl From<Error> for Failure {
     fn from(e: Error) -> Failure {
+        Failure::of(&e)
+    }
+}
+
+impl Failure {
+    /// What C is told about `e`: its code, error number and message.
+    pub(crate) fn of(e: &Error) -> Failure {
         let code = match e.cause() {
             Cause::Os(_) => FSOCK_ERR_IO,
             Cause::TimedOut => FSOCK_ERR_TIMEOUT,
@@ -173,9 +180,7 @@ impl From<Error> for Failure {
             message: e.to_string(),
         }
     }
-}
 
-impl Failure {
     /// An unusable argument of the export `op`.
     pub(crate) fn invalid(op: &'static str, why: impl Into<String>) -> Failure {
         Error::invalid(op, why).into()

@@ -13,7 +13,7 @@ use std::time::Duration;
 use libc::{SOCK_DGRAM, SOCK_STREAM};
 
 use crate::server::{
-    Connection, Datagram, DatagramHandler, Handler, HandlerResult, Hooks, Mode, Overflow, Server,
+    Connection, Datagram, DatagramHandler, Handler, HandlerResult, Hooks, Mode, Server,
 };
 use crate::{Address, Result, Timeout};
 
@@ -22,7 +22,7 @@ use super::error::{errno_of, message_of, LastError};
 use super::options::{timeout_from_c, FSOCK_TIMEOUT_BLOCKING};
 use super::ptr::{self, Out};
 use super::result::{fsock_result, guard, guard_on, Failure, Handle, Outcome};
-use super::serving::{self, ServerHandle};
+use super::serving::{self, Limits, ServerHandle};
 use super::socket::fsock_socket;
 
 /// `fsock_server_config.mode`: one request at a time, on the thread that
@@ -445,66 +445,26 @@ fn builder(config: &fsock_server_config, address: &str) -> Outcome<crate::server
             ))
         }
     };
-    let overflow = match config.overflow {
-        FSOCK_SERVER_WAIT => Overflow::Wait,
-        FSOCK_SERVER_REFUSE => Overflow::Refuse,
-        other => {
-            return Err(Failure::invalid(
-                OP,
-                format!(
-                    "`config->overflow` is {other}; use FSOCK_SERVER_WAIT or FSOCK_SERVER_REFUSE"
-                ),
-            ))
-        }
-    };
-    let idle = match timeout_from_c(OP, config.idle_timeout)? {
-        Some(Timeout::Blocking) => None,
-        Some(Timeout::After(d)) => Some(d),
-        _ => {
-            return Err(Failure::invalid(
-                OP,
-                format!(
-                    "`config->idle_timeout` is {}; use a positive number of seconds, or \
-                     FSOCK_TIMEOUT_BLOCKING for none",
-                    config.idle_timeout
-                ),
-            ))
-        }
-    };
-    let reuse = match config.reuse_address {
-        FSOCK_SERVER_REUSE_DEFAULT => None,
-        0 => Some(false),
-        1 => Some(true),
-        other => {
-            return Err(Failure::invalid(
-                OP,
-                format!(
-                    "`config->reuse_address` is {other}; use 1, 0 or FSOCK_SERVER_REUSE_DEFAULT"
-                ),
-            ))
-        }
-    };
-    let mut builder = Server::builder()
+    let builder = Server::builder()
         .bind(address)
         .mode(mode)
-        .block_on_close(config.block_on_close)
-        .nodelay(config.nodelay);
-    if config.max_connections > 0 {
-        builder = builder.max_connections(config.max_connections, overflow);
-    }
-    if let Some(idle) = idle {
-        builder = builder.idle_timeout(idle);
-    }
-    if let Some(on) = reuse {
-        builder = builder.reuse_address(on);
-    }
-    if config.backlog > 0 {
-        builder = builder.backlog(config.backlog);
-    }
-    if config.max_datagram > 0 {
-        builder = builder.max_datagram(config.max_datagram);
-    }
-    Ok(builder)
+        .block_on_close(config.block_on_close);
+    let builder = serving::limits(
+        OP,
+        builder,
+        &Limits {
+            max_connections: config.max_connections,
+            overflow: config.overflow,
+            idle_timeout: config.idle_timeout,
+            reuse_address: config.reuse_address,
+            backlog: config.backlog,
+            nodelay: config.nodelay,
+        },
+    )?;
+    Ok(match config.max_datagram {
+        0 => builder,
+        bytes => builder.max_datagram(bytes),
+    })
 }
 
 /// The address the server is bound to, as text (`"127.0.0.1:50312"`: with

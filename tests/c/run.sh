@@ -11,8 +11,8 @@
 #      fail); valgrind is installed with apt-get when missing and running as
 #      root; without it the runs are skipped loudly, except under CI=true;
 #   5. build examples/c and drive the phone-model and UDP examples, the
-#      engine's threaded echo and UDP servers (two clients at once, then
-#      SIGINT / SIGTERM must stop them cleanly), the C chat client with the
+#      engine's threaded echo, event-loop echo and UDP servers (two clients
+#      at once, then SIGINT / SIGTERM must stop them cleanly), the C chat client with the
 #      Rust chat client in the Rust chat server's room (in both framings,
 #      each must see the other's messages, printed alike byte for byte),
 #      and the errors example, as a smoke test (servers are stopped by PID).
@@ -320,6 +320,32 @@ if start_server threaded_echo_server "$WORK/echo.out" "$EX/threaded_echo_server"
     if stop_cleanly INT threaded_echo_server; then
         expect "threaded echo server log" "$WORK/echo.out" '^client connected: 127\.0\.0\.1:[0-9]+$' \
             '^client left: 127\.0\.0\.1:[0-9]+$' '^shutting down$'
+    fi
+    exec 4>&- # A's input ends: it quits
+    wait "$a" 2>/dev/null
+fi
+
+say "smoke test: event-loop echo server (engine, event loops)"
+if start_server event_echo_server "$WORK/evecho.out" "$EX/event_echo_server" --host 127.0.0.1 --port 0; then
+    # As for the threaded server: A stays connected while B is served, and
+    # is still connected when the server gets SIGTERM (its `closed` runs).
+    mkfifo "$WORK/ea.in"
+    timeout 20 "$EX/phone_client" 127.0.0.1 "$SERVER_PORT" <"$WORK/ea.in" >"$WORK/ea.out" 2>&1 &
+    a=$!
+    PIDS+=("$a")
+    exec 4>"$WORK/ea.in"
+    (echo first >&4) 2>/dev/null || true
+    wait_for "$WORK/ea.out" '^server replied: first$' || true
+    printf 'second\nq\n' | timeout 20 "$EX/phone_client" 127.0.0.1 "$SERVER_PORT" >"$WORK/eb.out" 2>&1
+    (echo 'A again' >&4) 2>/dev/null || true
+    wait_for "$WORK/ea.out" '^server replied: A again$' || true
+    expect "event loop: client A is echoed" "$WORK/ea.out" '^server replied: first$' '^server replied: A again$'
+    expect "event loop: client B is served while A is connected" "$WORK/eb.out" '^server replied: second$'
+    if stop_cleanly TERM event_echo_server; then
+        expect "event-loop echo server log" "$WORK/evecho.out" '^client connected: 127\.0\.0\.1:[0-9]+$' \
+            '^client left: 127\.0\.0\.1:[0-9]+$' '^shutting down$'
+        [ "$(grep -c '^client left: ' "$WORK/evecho.out")" -eq 2 ] ||
+            bad "smoke: event_echo_server did not report both clients as gone"
     fi
     exec 4>&- # A's input ends: it quits
     wait "$a" 2>/dev/null
