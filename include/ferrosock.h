@@ -6,18 +6,19 @@
  *    FSOCK_ERR_* code. fsock_result_name() names a code.
  *  - Outputs go through out-parameters (out_*), written only on success.
  *  - Handles are opaque: every fsock_socket, fsock_server,
- *    fsock_event_server, fsock_framed, fsock_chat_client and
- *    fsock_chat_server made by a function is owned by the caller and
- *    released with its _free() (fsock_socket_free, ...);
- *    _free(NULL) is a no-op. What a callback is given is only lent to it
+ *    fsock_event_server, fsock_conn_handle, fsock_framed,
+ *    fsock_chat_client and fsock_chat_server made by a function is owned
+ *    by the caller and released with its _free() (fsock_socket_free,
+ *    ...); _free(NULL) is a no-op. What a callback is given is only lent to it
  *    for the call.
  *  - The handle comes first; functions that do not change it take it const.
  *  - Every pointer is checked: NULL gives FSOCK_ERR_INVALID_ARGUMENT, never
  *    a crash (unless a function says that NULL is allowed).
  *  - After a failure, fsock_socket_errmsg(s) / fsock_socket_errno(s) tell what
  *    went wrong on that handle (fsock_server_errmsg,
- *    fsock_event_server_errmsg, fsock_framed_errmsg,
- *    fsock_chat_client_errmsg, fsock_chat_server_errmsg likewise),
+ *    fsock_event_server_errmsg, fsock_conn_handle_errmsg,
+ *    fsock_framed_errmsg, fsock_chat_client_errmsg,
+ *    fsock_chat_server_errmsg likewise),
  *    fsock_last_error_message() / fsock_last_errno() on the
  *    calling thread; errno is set too.
  *  - No Rust panic crosses into C: it becomes FSOCK_ERR_PANIC.
@@ -436,6 +437,19 @@ typedef struct fsock_chat_client fsock_chat_client;
  * `fsock_chat_server_free`.
  */
 typedef struct fsock_chat_server fsock_chat_server;
+
+/**
+ * A connection of an event-loop server that may be written to or closed
+ * from anywhere: from another connection's callback, or from any thread,
+ * at any time — also after the server has stopped or been freed (the
+ * calls then fail with `FSOCK_ERR_CLOSED`).
+ *
+ * Opaque; made by `fsock_evconn_handle` (or `fsock_conn_handle_clone`),
+ * owned by the caller and released with `fsock_conn_handle_free`.
+ * Thread-safe: several threads may use one handle at once, but not
+ * during or after its `_free`.
+ */
+typedef struct fsock_conn_handle fsock_conn_handle;
 
 /**
  * A connection of an event-loop server, **lent** to a callback for the
@@ -1793,6 +1807,135 @@ fsock_result fsock_evconn_pending(const fsock_evconn *conn, size_t *out_pending)
  * `conn` must be NULL or the `conn` of a running callback.
  */
 fsock_result fsock_evconn_shutdown_server(fsock_evconn *conn);
+
+/**
+ * A handle to the connection `conn`, into `*out`, to keep after the
+ * callback returns — in `conn_data`, in a list of a chat room's members —
+ * and write to (or close) the connection later with
+ * `fsock_conn_handle_write` / `_close`, from another connection's callback
+ * or from any thread. Like every `fsock_evconn_*` call, only during a
+ * callback that was lent `conn`.
+ *
+ * On success `*out` receives a new handle, owned by the caller and
+ * released with `fsock_conn_handle_free`; free it at the latest when the
+ * connection's `closed` runs, or keep it: a handle to a connection that
+ * has closed (or whose server has stopped, or been freed) stays safe to
+ * use. Each call makes a new handle; `fsock_conn_handle_same` tells
+ * whether two name the same connection. Failures are recorded on the
+ * calling thread.
+ *
+ * # Safety
+ * `conn` must be NULL or the `conn` of a running callback; `out` NULL or
+ * writable.
+ */
+fsock_result fsock_evconn_handle(const fsock_evconn *conn, fsock_conn_handle **out);
+
+/**
+ * Queues `len` bytes from `data` to be sent to the connection's client,
+ * from any thread, at any time. Never blocks: the bytes are copied and
+ * handed to the connection's loop, which sends them after everything
+ * written to that connection before — through `fsock_evconn_write` or any
+ * handle — so bytes reach a client in the order they were written.
+ * Writes from inside a callback of the same loop wake nothing; the loop
+ * sends them when the callback returns. `data` may be NULL when `len` is
+ * 0.
+ *
+ * Returns `FSOCK_OK` once the bytes are queued; if the connection closes
+ * before they are sent (the client left, it was closed or failed), they
+ * are dropped with it, as with any socket, and its `closed` says why.
+ * Returns `FSOCK_ERR_CLOSED` when the connection's loop has stopped
+ * (`fsock_event_server_shutdown`, `_close` or `_free`; a server that
+ * serves again runs new loops, which old handles do not reach): nothing
+ * will be sent, and the handle is only good for `fsock_conn_handle_free`.
+ *
+ * Bounded: a write that finds more than 8 MiB still unsent to the client
+ * (it does not read) fails that connection instead of buffering more —
+ * its `closed` gets `FSOCK_ERR_IO` (`ENOBUFS`, "the client does not
+ * read") — while the other connections go on. This call still returns
+ * `FSOCK_OK` then: the client's failure is the connection's, not the
+ * caller's.
+ *
+ * # Safety
+ * `handle` must be NULL or a live handle; `data` NULL or readable for
+ * `len` bytes.
+ */
+fsock_result fsock_conn_handle_write(fsock_conn_handle *handle, const uint8_t *data, size_t len);
+
+/**
+ * Closes the connection once everything written to it before is sent, as
+ * `fsock_evconn_close` does from its own callback: its `closed` gets
+ * `FSOCK_OK`. From any thread, at any time; a connection that has closed
+ * already is left alone (`FSOCK_OK`). `FSOCK_ERR_CLOSED` when the
+ * connection's loop has stopped, as for `fsock_conn_handle_write`. The
+ * handle itself stays valid: free it with `fsock_conn_handle_free`.
+ *
+ * # Safety
+ * `handle` must be NULL or a live handle.
+ */
+fsock_result fsock_conn_handle_close(fsock_conn_handle *handle);
+
+/**
+ * Whether `handle` and `other` name the same connection, into
+ * `*out_same` — to find a connection's entry in a list of handles (a chat
+ * room's members) from another handle to it, such as the one kept in its
+ * `conn_data`. Handles made by separate `fsock_evconn_handle` calls or by
+ * `fsock_conn_handle_clone` are different pointers to the same
+ * connection; a connection that closed is never the same as a later one
+ * that happens to reuse its place.
+ *
+ * # Safety
+ * `handle` and `other` must each be NULL or a live handle; `out_same` NULL
+ * or writable.
+ */
+fsock_result fsock_conn_handle_same(const fsock_conn_handle *handle,
+                                    const fsock_conn_handle *other,
+                                    bool *out_same);
+
+/**
+ * A second handle to the same connection, into `*out`: for another
+ * thread or list that frees its own. On success `*out` is owned by the
+ * caller and released with `fsock_conn_handle_free`, independently of
+ * `handle`; it has its own last error.
+ *
+ * # Safety
+ * `handle` must be NULL or a live handle; `out` NULL or writable.
+ */
+fsock_result fsock_conn_handle_clone(const fsock_conn_handle *handle, fsock_conn_handle **out);
+
+/**
+ * Releases a handle. The connection is not affected (it stays open;
+ * close it with `fsock_conn_handle_close` first to end it), nor are other
+ * handles to it. `fsock_conn_handle_free(NULL)` does nothing. Allowed
+ * from any thread and from any callback, `closed` included, and after the
+ * server is freed. After it, `handle` and the strings read from it
+ * (`fsock_conn_handle_errmsg`) are invalid.
+ *
+ * # Safety
+ * `handle` must be NULL or a live handle, which this call consumes; no
+ * other thread may be using it.
+ */
+void fsock_conn_handle_free(fsock_conn_handle *handle);
+
+/**
+ * The message of the last call on `handle` that failed, or `"no error"`;
+ * the same rules as `fsock_socket_errmsg`. When threads share a handle,
+ * each should read `fsock_last_error_message()`, its own. A NULL `handle`
+ * gives a static message saying so.
+ *
+ * # Safety
+ * `handle` must be NULL or a live handle.
+ */
+const char *fsock_conn_handle_errmsg(const fsock_conn_handle *handle);
+
+/**
+ * The error number of the last call on `handle` that failed (0 if none):
+ * `EBADF` with `FSOCK_ERR_CLOSED`, `EINVAL` for an invalid argument; see
+ * `fsock_socket_errno`. A NULL `handle` gives `EINVAL`.
+ *
+ * # Safety
+ * `handle` must be NULL or a live handle.
+ */
+int fsock_conn_handle_errno(const fsock_conn_handle *handle);
 
 /**
  * Fills `*out_config` with the defaults of a codec `kind`:

@@ -696,7 +696,10 @@ pub unsafe extern "C" fn fsock_event_server_errno(server: *const fsock_event_ser
 ///
 /// # Safety
 /// `conn` must be NULL or the `conn` of a callback that is still running.
-unsafe fn lent<'a>(op: &'static str, conn: *const fsock_evconn) -> Outcome<&'a mut Conn<'a>> {
+pub(super) unsafe fn lent<'a>(
+    op: &'static str,
+    conn: *const fsock_evconn,
+) -> Outcome<&'a mut Conn<'a>> {
     // SAFETY: a non-NULL `conn` is a live fsock_evconn, by the caller's
     // promise.
     let lent = unsafe { conn.as_ref() }.ok_or_else(|| Failure::null(op, "conn"))?;

@@ -25,6 +25,9 @@
 //! - `event_server`: the engine's event-loop mode (`fsock_event_server`),
 //!   its configuration and callbacks, and `fsock_evconn`, the connection a
 //!   callback is lent;
+//! - `event_handle`: `fsock_conn_handle`, a connection of the event-loop
+//!   server kept beyond a callback, to write to or close it from another
+//!   connection's callback or from any thread;
 //! - `framing`: whole messages over a stream (`fsock_framed`) and the codec
 //!   configuration;
 //! - `chat`: the chat room's client (`fsock_chat_client`) and the messages
@@ -56,6 +59,8 @@ mod server;
 
 mod event_server;
 
+mod event_handle;
+
 mod framing;
 
 #[cfg(feature = "json")]
@@ -75,6 +80,7 @@ pub use chat_server::*;
 pub use conn::*;
 pub use create::*;
 pub use error::*;
+pub use event_handle::*;
 pub use event_server::*;
 pub use framing::*;
 pub use io::*;
