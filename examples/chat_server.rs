@@ -37,8 +37,9 @@ fn serve(host: &str, port: u16, framing: Framing) -> Result<(), Box<dyn std::err
     };
     let server = ChatServer::bind(host, port, config)?;
     common::announce(server.local_addr())?;
-    // Every connection gets a thread that reads and relays its messages,
-    // and one that writes the room's messages to it.
+    // Every connection gets a thread that reads and relays its messages
+    // (sending them on to every client that keeps up), and one that writes
+    // to it what its socket could not take at once.
     server.serve_forever()?;
     Ok(())
 }

@@ -316,6 +316,44 @@ fn fifty_clients_lose_and_reorder_nothing(framing: Framing) {
     });
 }
 
+/// A burst of whole messages in one send is relayed in order; when the
+/// burst ends with the start of a message, those before it still go out
+/// at once, before the rest of that message arrives (the room sends what
+/// it queued before it waits for more bytes). A socket timeout of
+/// [`WAIT`] bounds each receive, so a room that held them back would fail
+/// here rather than hang.
+#[test]
+fn messages_before_a_partial_one_are_relayed_without_waiting_for_it() {
+    for framing in FRAMINGS {
+        let room = Room::start(framing);
+        let (mut watcher, _) = room.join("watcher");
+        let burst = room.raw();
+        let mut wire = Vec::new();
+        for k in 0..5 {
+            wire.extend(room.frame(format!(r#"{{"name":"burst","msg":"m{k}"}}"#).as_bytes()));
+        }
+        let last = room.frame(br#"{"name":"burst","msg":"the last one"}"#);
+        let cut = last.len() / 2;
+        wire.extend_from_slice(&last[..cut]);
+        burst.send_all(&wire, 0).unwrap();
+        let got = recv_until(&mut watcher, |m| m.msg == "m4");
+        assert_eq!(
+            pairs(&got),
+            [
+                ("server", "burst joined"),
+                ("burst", "m0"),
+                ("burst", "m1"),
+                ("burst", "m2"),
+                ("burst", "m3"),
+                ("burst", "m4"),
+            ],
+            "{framing}"
+        );
+        burst.send_all(&last[cut..], 0).unwrap();
+        assert_eq!(next(&mut watcher).msg, "the last one", "{framing}");
+    }
+}
+
 // ----- clients that misbehave ----------------------------------------------
 
 #[test]

@@ -23,10 +23,13 @@ Usage: chat_server.py [--host HOST] [--port PORT] [--framing line|length]
 * A malformed message (not a JSON object with string "name" and "msg", too
   large, a bad header) gets {"name": "server", "msg": "error: …"} back, to
   that client alone; then the server closes that connection.
-* Each client has its own writer thread and a bounded queue (1024 messages,
-  1 MiB). A client that does not read fills it and is disconnected at once;
-  the others are told "<name> was disconnected: too slow". Nobody waits
-  for it.
+* The thread that read a message queues it for everyone and then sends it
+  on itself, to each client with one send that never waits; messages that
+  arrived together go out together. Only what a client's socket does not
+  take goes to that client's own writer thread, through a bounded queue
+  (1024 messages, 1 MiB). A client that does not read fills it and is
+  disconnected at once; the others are told "<name> was disconnected: too
+  slow". Nobody waits for it.
 """
 
 import json
@@ -45,8 +48,16 @@ QUEUE_BYTES = 1024 * 1024
 # how much a client that broke the protocol may still send meanwhile.
 LINGER = 2.0
 LINGER_BYTES = 1024 * 1024
+# A reader with more of its client's bytes already received relays up to
+# this many messages before it sends them on, so that each client gets them
+# in one send; should the bytes be the start of a message that is slow to
+# complete, the server's own thread sends them on within FLUSH_INTERVAL.
+FLUSH_EVERY = 32
+FLUSH_INTERVAL = 0.05
 
 SERVER_NAME = "server"
+# A send that never waits, whatever the socket's mode.
+_DONTWAIT = socket.MSG_DONTWAIT
 USAGE = "usage: chat_server [--host HOST] [--port PORT] [--framing line|length]"
 
 
@@ -94,41 +105,109 @@ def parse(frame):
 
 
 class Outbox:
-    """One client's bounded queue of frames, and the writer that empties it.
+    """One client's bounded queue of frames, and who sends them.
 
-    The room pushes frames in under its own lock, which never waits on a
-    socket; the client's writer thread takes them out and waits on that
-    client's socket alone. A push that finds the queue full tells the room
-    that the client is too slow.
+    The room pushes frames in and then flushes them: while the client keeps
+    up, the relaying thread sends what is queued itself, with one send that
+    never waits (``MSG_DONTWAIT``), and the client's writer thread sleeps.
+    A fast client costs one system call per flush and no thread switch.
+    What the kernel does not take (the client's socket buffers are full)
+    is handed to the writer thread, which waits on that client's socket
+    alone; frames pushed meanwhile queue behind it, so nothing is
+    reordered, and the writer gives the socket back once the queue is
+    empty. A push that finds the queue full of bytes the kernel would not
+    take tells the room that the client is too slow.
     """
 
     OPEN, CLOSING, DROPPED = range(3)
-    BATCH = 256 * 1024  # the most bytes handed to one sendall
+    BATCH = 256 * 1024  # the most bytes handed to one send
 
-    def __init__(self):
-        self._changed = threading.Condition()
+    def __init__(self, sock):
+        self._sock = sock
+        # The lock guards the rest; the writer waits on the condition.
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
         self._frames = deque()
-        self._bytes = 0
+        self._front_sent = 0  # bytes of the front frame sent already
+        self._bytes = 0  # bytes queued and not sent yet
         self._phase = Outbox.OPEN
+        # False: the room sends (flush); True: the writer thread does.
+        self._writer_owns = False
 
     def push(self, frame):
-        """Queue ``frame``; False if the queue is full. A closing or
-        dropped outbox ignores it."""
-        with self._changed:
+        """Queue ``frame`` for the next flush; False if the queue is full
+        (flushed first if the room sends, so that only what the kernel
+        would not take counts). A closing or dropped outbox ignores it."""
+        with self._lock:
             if self._phase != Outbox.OPEN:
                 return True
-            over_bytes = self._frames and self._bytes + len(frame) > QUEUE_BYTES
-            if len(self._frames) >= QUEUE_MESSAGES or over_bytes:
-                return False
-            self._frames.append(frame)
+            frames = self._frames
+            if len(frames) >= QUEUE_MESSAGES or (frames and self._bytes + len(frame) > QUEUE_BYTES):
+                self._flush()
+                if self._phase != Outbox.OPEN:
+                    return True
+                if len(frames) >= QUEUE_MESSAGES or (frames and self._bytes + len(frame) > QUEUE_BYTES):
+                    return False
+            frames.append(frame)
             self._bytes += len(frame)
-            self._changed.notify()
             return True
+
+    def flush(self):
+        """Send what is queued without waiting, if the room sends; hand
+        what the kernel does not take to the writer."""
+        with self._lock:
+            self._flush()
+
+    def _flush(self):
+        frames = self._frames
+        if self._writer_owns or not frames or self._phase != Outbox.OPEN:
+            return
+        # The room's queue starts at a frame boundary: a partial send
+        # hands the socket to the writer at once.
+        while frames:
+            data = frames[0] if len(frames) == 1 else b"".join(self._batch())
+            try:
+                sent = self._sock.send(data, _DONTWAIT)
+            except BlockingIOError:
+                sent = 0
+            except OSError:
+                # Reset by the client: drop it as a failing writer does;
+                # its reader then ends and it is announced as having left.
+                self._drop()
+                _shutdown(self._sock, socket.SHUT_RDWR)
+                return
+            self._consume(sent)
+            if sent < len(data):
+                self._writer_owns = True
+                self._changed.notify()
+                return
+
+    def _batch(self):
+        """Whole frames from the front, up to BATCH bytes (at least one)."""
+        size = 0
+        for frame in self._frames:
+            size += len(frame)
+            if size > Outbox.BATCH and size != len(frame):
+                return
+            yield frame
+
+    def _consume(self, n):
+        """Forget the first ``n`` unsent bytes: the kernel took them."""
+        frames = self._frames
+        self._bytes -= n
+        while n and frames:
+            left = len(frames[0]) - self._front_sent
+            if n < left:
+                self._front_sent += n
+                return
+            n -= left
+            self._front_sent = 0
+            frames.popleft()
 
     def push_last(self, frame):
         """Queue ``frame`` whatever the limits (the error message that ends
         a connection), then close."""
-        with self._changed:
+        with self._lock:
             if self._phase == Outbox.OPEN:
                 self._frames.append(frame)
                 self._bytes += len(frame)
@@ -137,42 +216,53 @@ class Outbox:
 
     def close(self):
         """Take no more frames; the writer sends those queued, then stops."""
-        with self._changed:
+        with self._lock:
             if self._phase == Outbox.OPEN:
                 self._phase = Outbox.CLOSING
             self._changed.notify()
 
     def drop_all(self):
         """Take no more and forget what is queued; the writer stops."""
-        with self._changed:
-            self._phase = Outbox.DROPPED
-            self._frames.clear()
-            self._bytes = 0
-            self._changed.notify()
+        with self._lock:
+            self._drop()
+
+    def _drop(self):
+        self._phase = Outbox.DROPPED
+        self._frames.clear()
+        self._front_sent = 0
+        self._bytes = 0
+        self._changed.notify()
 
     def _take(self):
-        """(batch, closing), waiting for frames; None when the writer
-        should stop."""
-        with self._changed:
+        """(batch, closing) once the writer owns the socket with something
+        to send (it always does once closing); None when the writer should
+        stop."""
+        with self._lock:
             while True:
                 if self._phase == Outbox.DROPPED:
                     return None
-                if self._frames:
-                    break
-                if self._phase == Outbox.CLOSING:
-                    return None
+                if self._phase == Outbox.CLOSING or self._writer_owns:
+                    if self._frames:
+                        break
+                    if self._phase == Outbox.CLOSING:
+                        return None
+                    self._writer_owns = False  # empty: the room sends again
                 self._changed.wait()
-            batch = bytearray()
-            while self._frames and (not batch or len(batch) + len(self._frames[0]) <= Outbox.BATCH):
-                frame = self._frames.popleft()
-                self._bytes -= len(frame)
-                batch += frame
+            self._writer_owns = True
+            frames = self._frames
+            batch = bytearray(memoryview(frames.popleft())[self._front_sent:])
+            self._front_sent = 0
+            while frames and len(batch) + len(frames[0]) <= Outbox.BATCH:
+                batch += frames.popleft()
+            self._bytes -= len(batch)
             return batch, self._phase == Outbox.CLOSING
 
-    def run_writer(self, sock):
-        """Send queued frames until dropped, or closed and empty. Once
-        closing, each send is bounded by LINGER; a failed send drops the
-        outbox and shuts the socket down, which ends the reader too."""
+    def run_writer(self):
+        """Send what the room hands over until dropped, or closed and
+        empty. Once closing, each send is bounded by LINGER; a failed send
+        drops the outbox and shuts the socket down, which ends the reader
+        too."""
+        sock = self._sock
         lingering = False
         while True:
             taken = self._take()
@@ -213,6 +303,7 @@ class Room:
         self._lock = threading.Lock()
         self._members = {}
         self._next_id = 0
+        self._unflushed = False  # frames were pushed since the last flush
 
     def server_frame(self, text):
         """A message from the server, framed; None if it cannot be."""
@@ -231,11 +322,25 @@ class Room:
     def remove(self, member_id):
         with self._lock:
             self._go_offline(member_id)
+            self._flush()
             self._members.pop(member_id, None)
 
-    def relay(self, member_id, name, frame):
-        """Send a client's message to everyone, announcing the client first
-        if this is its first message. False if it is no longer online."""
+    def flush(self):
+        """Send what was queued to everyone whose socket takes it now."""
+        with self._lock:
+            self._flush()
+
+    def _flush(self):
+        if self._unflushed:
+            self._unflushed = False
+            for m in self._members.values():
+                if m.online:
+                    m.outbox.flush()
+
+    def relay(self, member_id, name, frame, flush=True):
+        """Queue a client's message for everyone, announcing the client
+        first if this is its first message, and send it on if ``flush``.
+        False if it is no longer online."""
         with self._lock:
             member = self._members.get(member_id)
             if member is None or not member.online:
@@ -246,6 +351,8 @@ class Room:
                 pending.append(self.server_frame(f"{name} joined"))
             pending.append(frame)
             self._deliver(pending)
+            if flush:
+                self._flush()
             return True
 
     def finish(self, member_id, outbox, error):
@@ -253,6 +360,7 @@ class Room:
         let the writer end with the error message, if any."""
         with self._lock:
             self._go_offline(member_id)
+            self._flush()
         frame = None if error is None else self.server_frame(f"error: {error}")
         if frame is None:
             outbox.close()
@@ -268,9 +376,10 @@ class Room:
             self._deliver(deque([self.server_frame(f"{member.name} left")]))
 
     def _deliver(self, pending):
-        """Push each frame to everyone online, in order. A client whose
-        queue is full is dropped on the spot, and the others get a notice
-        after the frames already pending."""
+        """Queue each frame for everyone online, in order, until the next
+        flush. A client whose queue is full is dropped on the spot, and the
+        others get a notice after the frames already pending."""
+        self._unflushed = True
         while pending:
             frame = pending.popleft()
             if frame is None:
@@ -287,7 +396,7 @@ class Room:
 
 class ChatHandler(socketserver.BaseRequestHandler):
     """Serves one client: this thread reads and relays its messages, a
-    writer thread sends it the room's."""
+    writer thread sends it what its socket could not take at once."""
 
     def handle(self):
         room = self.server.room
@@ -296,9 +405,9 @@ class ChatHandler(socketserver.BaseRequestHandler):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:
             pass
-        outbox = Outbox()
+        outbox = Outbox(sock)
         member_id = room.join(outbox, sock)
-        writer = threading.Thread(target=outbox.run_writer, args=(sock,), name="chat-writer", daemon=True)
+        writer = threading.Thread(target=outbox.run_writer, name="chat-writer", daemon=True)
         try:
             writer.start()
             error = self.read(room, member_id)
@@ -314,6 +423,7 @@ class ChatHandler(socketserver.BaseRequestHandler):
         """Read and relay until the connection ends: None if the client
         left (or broke off), else what it did wrong."""
         framed = framing.Framed(self.request, room.codec)
+        unflushed = 0
         while True:
             try:
                 frame = framed.recv_msg()
@@ -333,7 +443,13 @@ class ChatHandler(socketserver.BaseRequestHandler):
                 out = room.codec.encode(compact(relayed))
             except ValueError as e:
                 return f"the message cannot be relayed: {e}"
-            if not room.relay(member_id, name, out):
+            # Bytes already received after this message are (most likely)
+            # the next message: relay it too before sending both on.
+            unflushed += 1
+            flush = not framed.buffered or unflushed >= FLUSH_EVERY
+            if flush:
+                unflushed = 0
+            if not room.relay(member_id, name, out, flush):
                 return None
 
     @staticmethod
@@ -378,6 +494,12 @@ def make_server(host, port, framing_name):
         allow_reuse_address = True
         daemon_threads = True
         request_queue_size = 128
+
+        def service_actions(self):
+            # Called every FLUSH_INTERVAL by serve_forever: sends on what a
+            # reader queued and is waiting to send until the rest of a
+            # message arrives.
+            self.room.flush()
 
     server = ChatServer(address, ChatHandler)
     if framing_name == "line":
@@ -445,8 +567,9 @@ def main():
         print(f"listening on {format_address(server.server_address)}", flush=True)
         try:
             # Every connection gets a thread that reads and relays its
-            # messages, and one that writes the room's messages to it.
-            server.serve_forever()
+            # messages, and one that writes to it what its socket could not
+            # take at once.
+            server.serve_forever(poll_interval=FLUSH_INTERVAL)
         except KeyboardInterrupt:
             pass
     return 0

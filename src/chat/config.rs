@@ -98,9 +98,10 @@ pub struct ChatConfig {
     /// frame is a protocol error: the client gets an error message and is
     /// disconnected. Default: [`DEFAULT_MAX_FRAME_SIZE`] (64 KiB).
     pub max_frame_size: usize,
-    /// How many messages may wait, per client, for the client's writer to
-    /// hand them to the kernel. Past this (or [`ChatConfig::queue_bytes`])
-    /// the client is too slow and is disconnected. Default: 1024.
+    /// How many messages may wait, per client, for the kernel to take
+    /// them (its socket buffers being full). Past this (or
+    /// [`ChatConfig::queue_bytes`]) the client is too slow and is
+    /// disconnected. Default: 1024.
     pub queue_messages: usize,
     /// How many bytes of framed messages may wait per client; see
     /// [`ChatConfig::queue_messages`]. A single message is always accepted

@@ -71,8 +71,43 @@
 //!   client that stops reading fills its socket buffers and then its queue;
 //!   when a message does not fit, that client is disconnected at once and
 //!   the others are told `"<name> was disconnected: too slow"` (no separate
-//!   "left" notice follows). Nobody else waits for it: each client has its
-//!   own writer thread.
+//!   "left" notice follows). Nobody else waits for it: the server never
+//!   waits on one client's socket while relaying to the others.
+//!
+//! # The fan-out
+//!
+//! How [`Room`](crate::chat::Room) gets a message to N clients quickly
+//! without giving up any of the rules above:
+//!
+//! * **One lock orders the room.** The thread that read a message (each
+//!   connection has a reader thread) takes the room's lock, encodes the
+//!   message once into a shared `Arc<[u8]>` frame, and pushes that frame
+//!   into every online client's queue: a reference count, no copy, no
+//!   allocation per client. Because every queue is filled under the same
+//!   lock, all clients see all messages in the same order.
+//! * **The relaying thread sends to clients that keep up.** After pushing,
+//!   it *flushes*: for each client whose queue the room still owns, one
+//!   send that never waits (`MSG_DONTWAIT`, [`Socket::try_send`](crate::Socket::try_send))
+//!   hands the queued bytes to the kernel. A client that reads costs one
+//!   system call per flush and no thread switch, however many clients
+//!   there are.
+//! * **Only what does not fit goes to a writer thread.** Each client also
+//!   has a writer thread, asleep while the room owns its queue. When the
+//!   kernel does not take everything (the client's socket buffers are
+//!   full), the rest of the queue is handed to the writer, which is woken
+//!   then, and only then, and waits on that one client's socket alone.
+//!   Frames relayed meanwhile queue behind, so nothing is reordered; the
+//!   writer gives the queue back to the room once it has emptied it. The
+//!   queue is bounded: a push that finds it full (after trying to flush
+//!   it, if the room owns it) drops the client as too slow.
+//! * **Messages already received go out together.** A reader that finds
+//!   more whole messages already received relays them one after the other
+//!   and flushes once (at most 32 at a time), so each client gets them in
+//!   one send; before it waits for more bytes, it always flushes first.
+//!
+//! A send that fails (the client reset the connection) drops that client's
+//! queue and shuts its socket down, as a failing writer does; its reader
+//! then ends and the others are told that it left.
 //!
 //! # Times
 //!

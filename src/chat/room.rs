@@ -21,6 +21,11 @@ use crate::Shutdown;
 /// that broke the protocol is being closed (see [`Room::serve`]).
 const LINGER_BYTES: usize = 1024 * 1024;
 
+/// A reader that finds more messages already received relays up to this
+/// many before it flushes the room's queues, so that they leave in one
+/// send per client.
+const FLUSH_EVERY: usize = 32;
+
 /// A chat room: the clients online, each with its own bounded outgoing
 /// queue and writer, and the rules of the [protocol](super) between them.
 ///
@@ -31,7 +36,10 @@ const LINGER_BYTES: usize = 1024 * 1024;
 ///
 /// Internally one lock orders everything: a message is pushed into every
 /// client's queue while it is held, so all clients see all messages in the
-/// same order, and the lock is never held while waiting on a socket.
+/// same order. The lock is never held while waiting on a socket: the
+/// relaying thread sends to clients that keep up with sends that never
+/// wait, and leaves the rest to their writers (see the
+/// [module documentation](super#the-fan-out)).
 pub struct Room {
     config: ChatConfig,
     codec: Codec,
@@ -45,14 +53,20 @@ struct State {
     members: HashMap<u64, Member>,
     next_id: u64,
     closed: bool,
+    /// Frames were pushed since the last [`Room::flush`].
+    unflushed: bool,
+    /// The buffer a flush copies several queued frames into, to send them
+    /// at once; reused.
+    scratch: Vec<u8>,
 }
 
 struct Member {
     outbox: Arc<Outbox>,
-    /// A duplicate of the connection's socket, to shut it down from other
+    /// A duplicate of the connection's socket: the room sends to it
+    /// directly while the client keeps up, and shuts it down from other
     /// threads (a client too slow, a room closing). It lives only as long
     /// as the entry, so the descriptor cannot be reused under it.
-    kill: Socket,
+    sock: Socket,
     /// The `"name"` of the connection's first message, once it came.
     name: Option<String>,
     /// Receiving broadcasts. False once it left, was dropped, or the room
@@ -90,6 +104,7 @@ impl Drop for Seat<'_> {
     fn drop(&mut self) {
         let mut st = self.room.lock();
         self.room.go_offline(&mut st, self.id);
+        self.room.flush(&mut st);
         st.members.remove(&self.id);
     }
 }
@@ -122,6 +137,7 @@ impl Room {
         if let Some(frame) = self.server_frame(text) {
             let mut st = self.lock();
             self.deliver(&mut st, VecDeque::from([frame]));
+            self.flush(&mut st);
         }
     }
 
@@ -130,9 +146,10 @@ impl Room {
     /// time, so call it on a thread of its own for each connection.
     ///
     /// The client receives the room's messages from the start. This thread
-    /// reads the client's messages and relays them; a second thread,
-    /// started here and ended before this returns, writes the client's
-    /// queue to the socket. A client that broke the protocol gets the
+    /// reads the client's messages and relays them (sending them on to
+    /// every client that keeps up); a second thread, started here and ended
+    /// before this returns, writes to this client what its socket could
+    /// not take at once. A client that broke the protocol gets the
     /// error message; then the socket's sending side is shut down and what
     /// the client still sends is read and discarded for at most
     /// [`ChatConfig::linger`] (and 1 MiB), so that closing the socket does
@@ -148,7 +165,7 @@ impl Room {
         sock.set_timeout(crate::Timeout::Blocking)?;
         // Chat messages are small and wanted at once; not for Unix sockets.
         let _ = sock.set_nodelay(true);
-        let kill = sock.dup()?;
+        let dup = sock.dup()?;
         let outbox = Arc::new(Outbox::new(
             self.config.queue_messages,
             self.config.queue_bytes,
@@ -162,7 +179,7 @@ impl Room {
             st.next_id += 1;
             let member = Member {
                 outbox: Arc::clone(&outbox),
-                kill,
+                sock: dup,
                 name: None,
                 online: true,
             };
@@ -195,7 +212,7 @@ impl Room {
         for m in st.members.values_mut() {
             m.online = false;
             m.outbox.drop_all();
-            let _ = m.kill.shutdown(Shutdown::Both);
+            let _ = m.sock.shutdown(Shutdown::Both);
         }
     }
 
@@ -204,10 +221,25 @@ impl Room {
     }
 
     /// Reads and relays the client's messages until the connection ends.
+    ///
+    /// Messages that were received already are relayed one after the
+    /// other and flushed together (at most [`FLUSH_EVERY`] at a time); the
+    /// queues are flushed before every wait for more.
     fn read(&self, sock: &Socket, id: u64) -> End {
         let mut framed = FramedSocket::new(sock, self.codec.clone());
+        let mut unflushed = 0;
         loop {
-            let frame = match framed.recv_frame() {
+            let received = match framed.try_recv_frame() {
+                Err(e) if matches!(e.cause(), Cause::WouldBlock) => {
+                    if unflushed > 0 {
+                        self.flush(&mut self.lock());
+                        unflushed = 0;
+                    }
+                    framed.recv_frame()
+                }
+                other => other,
+            };
+            let frame = match received {
                 Ok(Some(frame)) => frame,
                 Ok(None) => return End::Left,
                 Err(e) => {
@@ -231,16 +263,21 @@ impl Room {
                     return End::Malformed(format!("the message cannot be relayed: {}", e.cause()))
                 }
             };
-            if !self.relay(id, &incoming, frame) {
+            unflushed += 1;
+            let flush = unflushed >= FLUSH_EVERY;
+            if flush {
+                unflushed = 0;
+            }
+            if !self.relay(id, &incoming, frame, flush) {
                 return End::Left;
             }
         }
     }
 
-    /// Sends a client's message to everyone online, announcing the client
-    /// first if this is its first message. False if the client is no
-    /// longer online.
-    fn relay(&self, id: u64, incoming: &Incoming, frame: Frame) -> bool {
+    /// Queues a client's message for everyone online, announcing the
+    /// client first if this is its first message, and sends the queues on
+    /// if `flush`. False if the client is no longer online.
+    fn relay(&self, id: u64, incoming: &Incoming, frame: Frame, flush: bool) -> bool {
         let mut st = self.lock();
         let Some(member) = st.members.get_mut(&id).filter(|m| m.online) else {
             return false;
@@ -252,16 +289,20 @@ impl Room {
         }
         frames.push_back(frame);
         self.deliver(&mut st, frames);
+        if flush {
+            self.flush(&mut st);
+        }
         true
     }
 
     /// Ends a connection's membership after its reading ended: announces
-    /// that it left, and lets its writer finish with the error message, if
-    /// any, as the last one.
+    /// that it left, sends on what its reader left queued, and lets its
+    /// writer finish with the error message, if any, as the last one.
     fn finish(&self, id: u64, outbox: &Outbox, end: &End) {
         {
             let mut st = self.lock();
             self.go_offline(&mut st, id);
+            self.flush(&mut st);
         }
         match end {
             End::Left => outbox.close(),
@@ -287,25 +328,30 @@ impl Room {
         }
     }
 
-    /// Pushes each frame, in order, to everyone online. A client whose
-    /// queue is full is dropped on the spot (its socket shut down, which
-    /// ends its reader and writer), and the others get a notice after the
-    /// frames already pending.
+    /// Queues each frame, in order, for everyone online; they leave at the
+    /// next [`Room::flush`]. A client whose queue is full of what its
+    /// socket would not take is dropped on the spot (its socket shut down,
+    /// which ends its reader and writer), and the others get a notice after
+    /// the frames already pending.
     fn deliver(&self, st: &mut State, mut pending: VecDeque<Frame>) {
+        let State {
+            members, scratch, ..
+        } = &mut *st;
         while let Some(frame) = pending.pop_front() {
-            let slow: Vec<u64> = st
-                .members
+            let slow: Vec<u64> = members
                 .iter()
-                .filter(|(_, m)| m.online && m.outbox.push(&frame) == Pushed::Full)
+                .filter(|(_, m)| {
+                    m.online && m.outbox.push(&frame, &m.sock, scratch) == Pushed::Full
+                })
                 .map(|(id, _)| *id)
                 .collect();
             for id in slow {
-                let Some(m) = st.members.get_mut(&id) else {
+                let Some(m) = members.get_mut(&id) else {
                     continue;
                 };
                 m.online = false;
                 m.outbox.drop_all();
-                let _ = m.kill.shutdown(Shutdown::Both);
+                let _ = m.sock.shutdown(Shutdown::Both);
                 // One that never spoke was never announced, so it goes
                 // silently too.
                 if let Some(name) = &m.name {
@@ -313,6 +359,22 @@ impl Room {
                     pending.extend(self.server_frame(&text));
                 }
             }
+        }
+        st.unflushed = true;
+    }
+
+    /// Sends what was queued to every client online whose socket takes it
+    /// now; what does not fit goes to the client's writer (see
+    /// [`Outbox::flush`]).
+    fn flush(&self, st: &mut State) {
+        if !std::mem::replace(&mut st.unflushed, false) {
+            return;
+        }
+        let State {
+            members, scratch, ..
+        } = &mut *st;
+        for m in members.values().filter(|m| m.online) {
+            m.outbox.flush(&m.sock, scratch);
         }
     }
 

@@ -24,9 +24,10 @@ use crate::server::{Connection, HandlerResult, Server};
 /// # }
 /// ```
 ///
-/// Each client costs two threads (a reader that relays its messages, a
-/// writer that empties its queue) and two file descriptors (its socket and
-/// a duplicate the room keeps to disconnect it).
+/// Each client costs two threads (a reader that relays its messages to
+/// everyone, a writer that sends it what its socket could not take at
+/// once, asleep while it keeps up) and two file descriptors (its socket
+/// and a duplicate the room keeps to send to it and to disconnect it).
 ///
 /// The server is `Sync`: run [`ChatServer::serve_forever`] on one thread
 /// and call [`ChatServer::close`] from another to stop it.

@@ -322,6 +322,25 @@ def test_fifty_clients_lose_and_reorder_nothing(server, clients):
     assert not errors, errors[0]
 
 
+def test_messages_before_a_partial_one_are_relayed_without_waiting_for_it(server, clients):
+    # A burst of whole messages in one send, ending with the start of one
+    # more: those before it must arrive before the rest of it is sent (the
+    # socket timeout bounds the wait, so a server that held them back
+    # fails here rather than hangs).
+    watcher = clients("watcher").join()
+    burst = clients("burst")
+    encode = burst.codec.encode
+    wire = b"".join(encode(_compact({"name": "burst", "msg": f"m{k}"})) for k in range(5))
+    last = encode(_compact({"name": "burst", "msg": "the last one"}))
+    burst.sock.sendall(wire + last[: len(last) // 2])
+    got = watcher.recv_until(lambda m: m["msg"] == "m4")
+    assert [(m["name"], m["msg"]) for m in got] == [("server", "burst joined")] + [
+        ("burst", f"m{k}") for k in range(5)
+    ]
+    burst.sock.sendall(last[len(last) // 2:])
+    assert watcher.recv()["msg"] == "the last one"
+
+
 @pytest.mark.parametrize("cut", ["clean-close", "reset"])
 def test_client_vanishing_mid_message(server, clients, cut):
     watcher = clients("watcher").join()
