@@ -495,6 +495,57 @@ fn chat_seq(line: &[u8]) -> Option<u64> {
     std::str::from_utf8(&digits[..end]).ok()?.parse().ok()
 }
 
+/// Sends probe messages (`"msg":"p<k>"`, which [`chat_seq`] ignores) from
+/// client 0 until one probe reaches every client: then all have joined.
+/// Everything read meanwhile (join notices, probes) is dropped.
+fn wait_until_all_joined(poll: &mut Poll, conns: &mut [ChatConn]) -> Res<()> {
+    let mut events = Events::with_capacity(4096);
+    for k in 0..100u32 {
+        let probe =
+            format!("{{\"name\":\"bench\",\"msg\":\"p{k}\",\"time\":\"2024-01-01 00:00:00\"}}\n");
+        let needle = format!("\"msg\":\"p{k}\"");
+        conns[0].stream.write_all(probe.as_bytes())?;
+        let mut got = vec![false; conns.len()];
+        let deadline = Instant::now() + Duration::from_millis(300);
+        while got.iter().any(|g| !g) && Instant::now() < deadline {
+            poll.poll(&mut events, Some(Duration::from_millis(20)))?;
+            for ev in events.iter() {
+                let i = ev.token().0;
+                let c = &mut conns[i];
+                loop {
+                    match c.stream.read(&mut c.buf[c.len..]) {
+                        Ok(0) => return Err(format!("the server closed chat client {i}").into()),
+                        Ok(m) => c.len += m,
+                        Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                        Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                        Err(e) => return Err(e.into()),
+                    }
+                    let seen = &c.buf[..c.len];
+                    if seen.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+                        got[i] = true;
+                    }
+                    // Keep only a partial last line.
+                    let keep = seen
+                        .iter()
+                        .rposition(|&b| b == b'\n')
+                        .map_or(0, |nl| nl + 1);
+                    c.buf.copy_within(keep..c.len, 0);
+                    c.len -= keep;
+                    if c.len == c.buf.len() {
+                        return Err("a chat line longer than 64 KiB".into());
+                    }
+                }
+            }
+        }
+        if got.iter().all(|g| *g) {
+            // Let the last probes' copies drain before measuring.
+            std::thread::sleep(Duration::from_millis(50));
+            return Ok(());
+        }
+    }
+    Err("not every chat client joined the room within 100 probes".into())
+}
+
 fn chat(args: &Args) -> Res<()> {
     let (addr, pid) = target(args)?;
     let n: usize = args.num("clients", 10);
@@ -511,9 +562,9 @@ fn chat(args: &Args) -> Res<()> {
             len: 0,
         });
     }
-    // The room relays to a connection from the moment it is accepted;
-    // give the server a moment to accept the last ones.
-    std::thread::sleep(Duration::from_millis(200 + n as u64 / 2));
+    // The room relays to a connection from the moment it joins: wait until
+    // every client is in (a fixed sleep lost the race on a loaded machine).
+    wait_until_all_joined(&mut poll, &mut conns)?;
     // Messages in flight: (seq, deliveries so far, sent at).
     let mut inflight: VecDeque<(u64, usize, Instant)> = VecDeque::new();
     let mut next_seq = 1u64;
