@@ -95,7 +95,8 @@ static inline void example_announce(const char *addr) {
 typedef struct {
     sigset_t set;
     fsock_server *server;             /* the server to stop, or NULL and... */
-    fsock_event_server *event_server; /* ... this event-loop server */
+    fsock_event_server *event_server; /* ... this event-loop server, or ... */
+    fsock_chat_server *chat_server;   /* ... this chat server */
     pthread_t thread;
     pthread_mutex_t lock;
     int signal; /* the signal that came, 0 if none yet */
@@ -107,6 +108,7 @@ typedef struct {
 static inline void example_block_stop_signals(example_stopper *st) {
     st->server = NULL;
     st->event_server = NULL;
+    st->chat_server = NULL;
     st->signal = 0;
     pthread_mutex_init(&st->lock, NULL);
     sigemptyset(&st->set);
@@ -125,8 +127,11 @@ static inline void *example_wait_for_signal(void *arg) {
     /* Thread-safe: returns once the serve call has stopped serving. */
     if (st->server != NULL) {
         fsock_server_shutdown(st->server);
-    } else {
+    } else if (st->event_server != NULL) {
         fsock_event_server_shutdown(st->event_server);
+    } else {
+        /* Thread-safe too: the serve call returns FSOCK_OK. */
+        fsock_chat_server_close(st->chat_server);
     }
     return NULL;
 }
@@ -142,6 +147,13 @@ static inline int example_stop_on_signal(example_stopper *st, fsock_server *serv
 static inline int example_stop_event_server_on_signal(example_stopper *st,
                                                       fsock_event_server *server) {
     st->event_server = server;
+    return pthread_create(&st->thread, NULL, example_wait_for_signal, st) == 0 ? 0 : -1;
+}
+
+/* The same for a chat server. */
+static inline int example_stop_chat_server_on_signal(example_stopper *st,
+                                                     fsock_chat_server *server) {
+    st->chat_server = server;
     return pthread_create(&st->thread, NULL, example_wait_for_signal, st) == 0 ? 0 : -1;
 }
 

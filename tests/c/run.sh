@@ -360,7 +360,7 @@ if start_server udp_server "$WORK/udps.out" "$EX/udp_server" 127.0.0.1 0; then
     fi
 fi
 
-say "smoke test: chat room (C client and Rust client, Rust server)"
+say "smoke test: chat room (C client and Rust client; Rust server, then C server)"
 RUST_EX=$TARGET_DIR/$PROFILE/examples
 # say_to FD TEXT: one line of input for a client whose stdin is a FIFO held
 # open on FD (a subshell takes any SIGPIPE if the client is gone).
@@ -377,13 +377,17 @@ wait_exit() {
     fi
     echo "ok    smoke: $2 exits with status 0 at the end of its input"
 }
-# chat_smoke FRAMING: the C client speaks first, then the Rust client, then
-# the C client again, so that each is in the room when the other speaks;
-# then the Rust client's input ends, then the C client's.
+# chat_smoke FRAMING SERVER: the C client speaks first, then the Rust
+# client, then the C client again, so that each is in the room when the
+# other speaks; then the Rust client's input ends, then the C client's.
+# SERVER is the chat server's binary (the Rust or the C example); the C
+# one must also stop cleanly on SIGTERM.
 chat_smoke() {
-    local framing=$1 dir=$WORK/chat-$1 c r time='"time":"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8}"'
+    local framing=$1 server=$2 side dir c r time='"time":"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8}"'
+    side=$(basename "$(dirname "$server")")
+    dir=$WORK/chat-$framing-$side
     mkdir -p "$dir"
-    start_server "chat_server ($framing)" "$dir/server.out" "$RUST_EX/chat_server" --port 0 --framing "$framing" ||
+    start_server "chat_server ($framing, $side)" "$dir/server.out" "$server" --port 0 --framing "$framing" ||
         return 1
     mkfifo "$dir/c.in" "$dir/r.in"
     timeout 30 "$EX/chat_client" --port "$SERVER_PORT" --framing "$framing" --name "c-客户" \
@@ -407,7 +411,11 @@ chat_smoke() {
     wait_for "$dir/c.out" '"msg":"rust left"' || true
     exec 5>&-
     wait_exit "$c" "C chat_client ($framing)"
-    stop_server
+    if [ "$server" = "$EX/chat_server" ]; then
+        stop_cleanly TERM "C chat_server ($framing)"
+    else
+        stop_server
+    fi
     expect "C client sees the Rust client ($framing)" "$dir/c.out" \
         "^\\{\"name\":\"server\",\"msg\":\"rust joined\",$time\\}\$" \
         "^\\{\"name\":\"rust\",\"msg\":\"hello from \\\\\"rust\\\\\" \\\\\\\\ 你好\",$time\\}\$" \
@@ -428,8 +436,9 @@ chat_smoke() {
 }
 if cargo build -p ferrosock "${cargo_args[@]}" --example chat_server --example chat_client \
     >"$WORK/chat-build.log" 2>&1; then
-    chat_smoke line
-    chat_smoke length
+    chat_smoke line "$RUST_EX/chat_server"
+    chat_smoke length "$RUST_EX/chat_server"
+    chat_smoke line "$EX/chat_server"
 else
     show "$WORK/chat-build.log"
     bad "smoke: cargo build of the chat examples failed"
