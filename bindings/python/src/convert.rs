@@ -12,14 +12,14 @@
 //! to the network releases the GIL.
 
 use std::ffi::c_char;
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddrV4};
 use std::os::unix::ffi::OsStrExt;
 
 use ferrosock::{Address, Family, UnixAddr};
 use pyo3::exceptions::{PyOSError, PyOverflowError, PyTypeError};
 use pyo3::ffi;
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyString, PyTuple};
+use pyo3::types::{PyByteArray, PyBytes, PyInt, PyString, PyTuple};
 
 use crate::args::{arg_int, arg_uint_mask, type_name};
 use crate::buffer::BufferView;
@@ -56,12 +56,29 @@ fn inet_address(py: Python<'_>, obj: &Bound<'_, PyAny>, caller: &str) -> PyResul
             "AF_INET address must be a pair (host, port)",
         ));
     }
-    let host = host_text(&tuple.get_item(0)?)?;
-    let port = port_of(&tuple.get_item(1)?, caller)?;
+    let (host, port) = (tuple.get_borrowed_item(0)?, tuple.get_borrowed_item(1)?);
+    if let Some(addr) = literal_v4(&host, &port) {
+        return Ok(addr);
+    }
+    let host = host_text(&host)?;
+    let port = port_of(&port, caller)?;
     // CPython resolves the host before it checks the port's range.
     let addr = resolve_host(py, &host, port.unwrap_or(0), Family::Inet)?;
     port.ok_or_else(|| port_range_error(caller))?;
     Ok(addr)
+}
+
+/// The common case of an `AF_INET` address, `('127.0.0.1', 8080)`: a str
+/// in dotted-quad form and an int port in range. It needs neither the
+/// resolver nor a copy of the text; anything else (`None`) takes the
+/// general path, which gives the same address for this case.
+fn literal_v4(host: &Bound<'_, PyAny>, port: &Bound<'_, PyAny>) -> Option<Address> {
+    let ip: Ipv4Addr = host.cast::<PyString>().ok()?.to_str().ok()?.parse().ok()?;
+    if !port.is_exact_instance_of::<PyInt>() {
+        return None;
+    }
+    let port: u16 = port.extract().ok()?;
+    Some(Address::V4(SocketAddrV4::new(ip, port)))
 }
 
 fn inet6_address(py: Python<'_>, obj: &Bound<'_, PyAny>, caller: &str) -> PyResult<Address> {
@@ -202,9 +219,11 @@ fn unix_path_bytes(obj: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
 /// unnamed Unix socket is `''`.
 pub fn from_address<'py>(py: Python<'py>, addr: &Address) -> PyResult<Bound<'py, PyAny>> {
     match addr {
-        Address::V4(a) => (a.ip().to_string(), a.port())
-            .into_pyobject(py)
-            .map(Bound::into_any),
+        Address::V4(a) => {
+            let mut text = [0u8; 15];
+            let host = PyString::new(py, ipv4_text(*a.ip(), &mut text));
+            (host, a.port()).into_pyobject(py).map(Bound::into_any)
+        }
         Address::V6(a) => (ntop6(a.ip()), a.port(), a.flowinfo(), a.scope_id())
             .into_pyobject(py)
             .map(Bound::into_any),
@@ -217,6 +236,31 @@ pub fn from_address<'py>(py: Python<'py>, addr: &Address) -> PyResult<Bound<'py,
         }
         Address::Unix(UnixAddr::Unnamed) => Ok(PyString::new(py, "").into_any()),
     }
+}
+
+/// `ip` in dotted-quad form ("127.0.0.1"), written into `buf`: what
+/// `inet_ntop` gives, without the formatting machinery (every datagram's
+/// sender goes through here).
+fn ipv4_text(ip: Ipv4Addr, buf: &mut [u8; 15]) -> &str {
+    let mut len = 0;
+    for (i, octet) in ip.octets().into_iter().enumerate() {
+        if i > 0 {
+            buf[len] = b'.';
+            len += 1;
+        }
+        if octet >= 100 {
+            buf[len] = b'0' + octet / 100;
+            len += 1;
+        }
+        if octet >= 10 {
+            buf[len] = b'0' + octet / 10 % 10;
+            len += 1;
+        }
+        buf[len] = b'0' + octet % 10;
+        len += 1;
+    }
+    // Only ASCII digits and dots were written.
+    std::str::from_utf8(&buf[..len]).unwrap_or_default()
 }
 
 /// The sender of a datagram, as `recvfrom` returns it: `None` when the

@@ -20,7 +20,8 @@
 //! | `constants.rs`| `AF_*`, `SOCK_*`, `SO_*`, …                             |
 //! | `sys.rs`      | libc functions the `libc` crate lacks                  |
 //! | `framing*.rs` | `ferrosock.framing`'s codecs, `Framer`, errors (see `framing.rs`) |
-//! | `server*.rs`  | `ferrosock.socketserver`'s loop (`_ServeLoop`), its calls into Python, handler threads (`_ThreadCrew`) |
+//! | `events.rs`   | `ferrosock.events`: the engine's event loops with asyncio's `Protocol`/`Transport` |
+//! | `server*.rs`  | `ferrosock.socketserver`'s loop (`_ServeLoop`), its calls into Python, the hooks it runs itself, handler threads (`_ThreadCrew`) |
 
 mod args;
 mod buffer;
@@ -28,6 +29,7 @@ mod constants;
 mod convert;
 mod create;
 mod errors;
+mod events;
 mod framing;
 mod framing_codec;
 mod framing_errors;
@@ -36,6 +38,7 @@ mod inet;
 mod resolve;
 mod server;
 mod server_calls;
+mod server_plan;
 mod server_threads;
 mod socket;
 mod timeout;
@@ -52,6 +55,10 @@ fn _ferrosock(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // The class is `socket`, as in `_socket`; `Socket` and `SocketType` are
     // the same class under the names Rust code and the stdlib use.
     m.add_class::<socket::Socket>()?;
+    m.add_class::<events::EventServer>()?;
+    // Private name here (so `ferrosock.socket`'s star-import skips it);
+    // `ferrosock.events` exports it as `Transport`.
+    m.add("_EventTransport", py.get_type::<events::Transport>())?;
     m.add("Socket", m.getattr("socket")?)?;
     m.add("SocketType", m.getattr("socket")?)?;
 

@@ -14,14 +14,18 @@
 //! | `selector.register(self)`       | `server.fileno()`, once per `serve_forever`     |
 //! | `selector.select(poll_interval)`| [`ferrosock::server::Serving::wait`], GIL released; a deadline only when `service_actions` is overridden |
 //! | `if self.__shutdown_request`    | the core's shutdown flag, checked before and after each wait |
-//! | `_handle_request_noblock()`     | [`handle_one`]: `get_request`, `verify_request`, `process_request`, `handle_error`, `shutdown_request` |
+//! | `_handle_request_noblock()`     | [`handle_one`]: `get_request`, `verify_request`, `process_request`, `handle_error`, `shutdown_request` (the module's own hooks done in Rust: [`crate::server_plan`]) |
 //! | `service_actions()`             | called after each turn, when overridden (the stdlib's does nothing) |
 //! | `handle_request()` + `timeout`  | [`ServeLoop::handle_request`]: the same timeout rule, then `handle_timeout()` |
 //! | `shutdown()`                    | [`ferrosock::server::ServeLoop::shutdown`], GIL released while it waits |
 //!
 //! Every such call goes through [`crate::server_calls`], which keeps a
 //! daemon thread running this loop from aborting the process at
-//! interpreter exit.
+//! interpreter exit. A hook the server keeps as the module wrote it is not
+//! called but done here, to the same effect; a datagram server then also
+//! takes waiting datagrams one after the other without polling in between
+//! (see [`crate::server_plan`]), and looks a moment longer ([`LINGER`])
+//! before it sleeps.
 //!
 //! Exceptions take CPython's paths: an `OSError` from `get_request` drops
 //! the request; an `Exception` from `process_request` goes to
@@ -33,13 +37,13 @@ use std::os::fd::RawFd;
 use std::time::{Duration, Instant};
 
 use ferrosock::server::{wait_for_request, ServeLoop as CoreLoop, Wake};
-use pyo3::exceptions::{PyException, PyOSError, PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
 
 use crate::errors::{without_gil, OrRaise};
 use crate::server_calls::{attr, call};
+use crate::server_plan::{Plan, Taken};
 
 /// The loop control of one server; `BaseServer.__init__` makes one.
 #[pyclass(name = "_ServeLoop", module = "ferrosock._ferrosock", frozen)]
@@ -56,61 +60,89 @@ impl ServeLoop {
         })
     }
 
-    /// serve_forever(server, poll_interval, service_actions)
+    /// serve_forever(server, poll_interval, service_actions, plan=None)
     ///
     /// Serve `server`'s requests until shutdown(). Waits with the GIL
     /// released on server.fileno() and the wake-up channel. With
     /// service_actions true, server.service_actions() runs after every
     /// turn and at least every poll_interval seconds (None: only after
-    /// turns); otherwise the wait has no deadline at all.
-    #[pyo3(signature = (server, poll_interval, service_actions))]
+    /// turns); otherwise the wait has no deadline at all. plan (from
+    /// ferrosock.socketserver._loop_plan(server); None: call every hook)
+    /// says which hooks are done in Rust.
+    #[pyo3(signature = (server, poll_interval, service_actions, plan = None))]
     fn serve_forever(
         &self,
         py: Python<'_>,
         server: &Bound<'_, PyAny>,
         poll_interval: Option<f64>,
         service_actions: bool,
+        plan: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         let serving = self
             .inner
             .enter("serve_forever")
             .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        let mut plan = Plan::from_python(plan)?;
         let fd = fileno(server)?;
         let interval = if service_actions {
             interval(poll_interval)?
         } else {
             None
         };
+        // Whether the last turn served a datagram that the loop took itself:
+        // the next one may be waiting already, so try before polling.
+        let mut draining = false;
         loop {
-            let deadline = interval.and_then(|d| Instant::now().checked_add(d));
             // A signal that came while Python code ran has already been
             // handled by the C handler: no EINTR will tell the wait about it.
             py.check_signals()?;
-            let wake = without_gil(py, || serving.wait(fd, deadline)).or_raise(py)?;
+            let wake = if draining {
+                if self.inner.shutdown_requested() {
+                    Wake::Shutdown
+                } else {
+                    Wake::Ready
+                }
+            } else {
+                let deadline = interval.and_then(|d| Instant::now().checked_add(d));
+                without_gil(py, || serving.wait(fd, deadline)).or_raise(py)?
+            };
             match wake {
                 Wake::Shutdown => return Ok(()),
-                Wake::Ready => handle_one(py, server)?,
+                Wake::Ready => {
+                    let served = handle_one(server, &mut plan)?;
+                    if draining && !served {
+                        // Nothing was waiting, so no turn happened. Look
+                        // for the next datagram a moment longer before
+                        // sleeping (see LINGER).
+                        draining = without_gil(py, || self.linger(fd));
+                        continue;
+                    }
+                    draining = served && plan.drains();
+                }
                 Wake::Deadline => {}
             }
             if service_actions {
-                call(server, intern!(py, "service_actions"), ())?;
+                call(server, intern!(py, "service_actions"), &[])?;
             }
         }
     }
 
-    /// handle_request(server) -> handle_timeout()'s result or None
+    /// handle_request(server, plan=None) -> handle_timeout()'s result or None
     ///
     /// Wait (GIL released) for one request and handle it. The timeout is
     /// the smaller of server.socket.gettimeout() and server.timeout (None:
     /// wait for ever); when it passes, server.handle_timeout() is called.
+    /// plan: as for serve_forever.
+    #[pyo3(signature = (server, plan = None))]
     fn handle_request<'py>(
         &self,
         py: Python<'py>,
         server: &Bound<'py, PyAny>,
+        plan: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let socket = attr(server, intern!(py, "socket"))?;
         let socket_timeout: Option<f64> =
-            call(&socket, intern!(py, "gettimeout"), ())?.extract()?;
+            call(&socket, intern!(py, "gettimeout"), &[])?.extract()?;
         let own_timeout: Option<f64> = attr(server, intern!(py, "timeout"))?.extract()?;
         let timeout = match (socket_timeout, own_timeout) {
             (None, t) | (t, None) => t,
@@ -124,24 +156,32 @@ impl ServeLoop {
             }
             Some(t) => Instant::now().checked_add(Duration::from_secs_f64(t.clamp(0.0, 1e12))),
         };
+        let mut plan = Plan::from_python(plan)?;
         py.check_signals()?;
         let ready =
             without_gil(py, || wait_for_request("handle_request", fd, deadline)).or_raise(py)?;
         if ready {
-            handle_one(py, server)?;
+            handle_one(server, &mut plan)?;
             Ok(py.None().into_bound(py))
         } else {
-            call(server, intern!(py, "handle_timeout"), ())
+            call(server, intern!(py, "handle_timeout"), &[])
         }
     }
 
-    /// handle_one(server)
+    /// handle_one(server, plan=None)
     ///
     /// Take one request off a ready socket and deal with it (CPython's
     /// _handle_request_noblock): get_request, verify_request, then
-    /// process_request, or handle_error and shutdown_request.
-    fn handle_one(&self, py: Python<'_>, server: &Bound<'_, PyAny>) -> PyResult<()> {
-        handle_one(py, server)
+    /// process_request, or handle_error and shutdown_request. plan: as for
+    /// serve_forever.
+    #[pyo3(signature = (server, plan = None))]
+    fn handle_one(
+        &self,
+        server: &Bound<'_, PyAny>,
+        plan: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        handle_one(server, &mut Plan::from_python(plan)?)?;
+        Ok(())
     }
 
     /// shutdown()
@@ -174,9 +214,43 @@ impl ServeLoop {
     }
 }
 
+/// How long a datagram server that has just emptied its socket keeps
+/// looking for the next datagram (GIL released) before it sleeps in
+/// `poll(2)`.
+///
+/// The next datagram often follows within microseconds: a client answering
+/// the reply it just got. Sleeping and being woken costs the server about
+/// as much CPU as this (tens of microseconds on a virtual machine) and adds
+/// that much latency to the request, so looking for as long as a sleep
+/// costs is never more than twice the best choice, and usually far
+/// better: one client doing request/response gets about twice the
+/// datagrams per second, for less CPU per datagram. An idle server looks
+/// once, after its last datagram, then sleeps as before.
+const LINGER: Duration = Duration::from_micros(20);
+
+impl ServeLoop {
+    /// Whether `fd` becomes readable within [`LINGER`] (and no shutdown is
+    /// asked for meanwhile). Each look is a `poll(2)` that does not wait.
+    fn linger(&self, fd: RawFd) -> bool {
+        let until = Instant::now() + LINGER;
+        loop {
+            if self.inner.shutdown_requested() {
+                return false;
+            }
+            let now = Instant::now();
+            if let Ok(true) = wait_for_request("serve_forever", fd, Some(now)) {
+                return true;
+            }
+            if now >= until {
+                return false;
+            }
+        }
+    }
+}
+
 /// `server.fileno()`, as CPython's selector asks for it.
 fn fileno(server: &Bound<'_, PyAny>) -> PyResult<RawFd> {
-    call(server, intern!(server.py(), "fileno"), ())?.extract()
+    call(server, intern!(server.py(), "fileno"), &[])?.extract()
 }
 
 /// `poll_interval` as a wait: negative is no wait, NaN is refused (as by
@@ -189,93 +263,14 @@ fn interval(poll_interval: Option<f64>) -> PyResult<Option<Duration>> {
     }
 }
 
-/// One request, as CPython's `_handle_request_noblock`.
-fn handle_one(py: Python<'_>, server: &Bound<'_, PyAny>) -> PyResult<()> {
-    let pair = match call(server, intern!(py, "get_request"), ()) {
-        Ok(pair) => pair,
-        // The client went away between poll and accept, or a datagram
-        // could not be read: no request this time.
-        Err(e) if e.is_instance_of::<PyOSError>(py) => return Ok(()),
-        Err(e) => return Err(e),
-    };
-    let (request, address) = unpack_pair(&pair)?;
-    let args = (&request, &address);
-    let verified = call(server, intern!(py, "verify_request"), args)?.is_truthy()?;
-    if !verified {
-        call(server, intern!(py, "shutdown_request"), (&request,))?;
-        return Ok(());
-    }
-    let err = match call(server, intern!(py, "process_request"), args) {
-        Ok(_) => return Ok(()),
-        Err(err) => err,
-    };
-    // What follows runs as in CPython's `except` clauses.
-    let _handling = Handling::begin(py, &err);
-    if err.is_instance_of::<PyException>(py) {
-        call(server, intern!(py, "handle_error"), args)?;
-        call(server, intern!(py, "shutdown_request"), (&request,))?;
-        Ok(())
-    } else {
-        call(server, intern!(py, "shutdown_request"), (&request,))?;
-        Err(err)
-    }
-}
-
-/// `request, client_address = value`, with Python's unpacking errors.
-fn unpack_pair<'py>(value: &Bound<'py, PyAny>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
-    let items: Vec<Bound<'py, PyAny>> = match value.cast::<PyTuple>() {
-        Ok(t) => t.iter().collect(),
-        Err(_) => value.try_iter()?.collect::<PyResult<_>>()?,
-    };
-    match <[Bound<'py, PyAny>; 2]>::try_from(items) {
-        Ok([request, address]) => Ok((request, address)),
-        Err(items) if items.len() > 2 => Err(PyValueError::new_err(
-            "too many values to unpack (expected 2)",
-        )),
-        Err(items) => Err(PyValueError::new_err(format!(
-            "not enough values to unpack (expected 2, got {})",
-            items.len()
-        ))),
-    }
-}
-
-/// Makes an exception the one being handled (`sys.exception()`,
-/// `sys.exc_info()`) until dropped, as an `except` clause does: the hooks
-/// called meanwhile print it with `traceback.print_exc()`, and an
-/// exception they raise gets it as `__context__`.
-struct Handling<'py> {
-    /// Ties the guard to the attached thread.
-    _py: Python<'py>,
-    previous: Option<Py<PyAny>>,
-}
-
-impl<'py> Handling<'py> {
-    fn begin(py: Python<'py>, err: &PyErr) -> Handling<'py> {
-        // SAFETY: we are attached (we hold `py`); the call returns a new
-        // reference or NULL, which from_owned_ptr_or_opt takes over.
-        let previous =
-            unsafe { Bound::from_owned_ptr_or_opt(py, pyo3::ffi::PyErr_GetHandledException()) }
-                .map(Bound::unbind);
-        // `into_value` also gives the value its whole traceback, which an
-        // exception that left Python frames without being caught again
-        // carries beside it, not in `__traceback__`.
-        let value = err.clone_ref(py).into_value(py);
-        // SAFETY: attached; the value is a live exception object, of which
-        // the call takes its own reference.
-        unsafe { pyo3::ffi::PyErr_SetHandledException(value.as_ptr()) };
-        Handling { _py: py, previous }
-    }
-}
-
-impl Drop for Handling<'_> {
-    fn drop(&mut self) {
-        let previous = self
-            .previous
-            .as_ref()
-            .map_or(std::ptr::null_mut(), |p| p.as_ptr());
-        // SAFETY: a Handling holds `Python<'py>`, so the thread is attached
-        // while it lives; the call
-        // takes its own reference to `previous` (NULL clears).
-        unsafe { pyo3::ffi::PyErr_SetHandledException(previous) };
+/// One request, as CPython's `_handle_request_noblock`; whether there was
+/// one to serve.
+fn handle_one<'py>(server: &Bound<'py, PyAny>, plan: &mut Plan<'py>) -> PyResult<bool> {
+    match plan.take(server)? {
+        Taken::Request(request, address) => {
+            plan.serve(server, &request, &address)?;
+            Ok(true)
+        }
+        Taken::Nothing => Ok(false),
     }
 }

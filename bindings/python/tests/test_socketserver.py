@@ -669,6 +669,196 @@ def test_service_actions_runs_every_turn(ssmod):
 
 
 # --------------------------------------------------------------------------
+# Datagram servers: whichever hooks a subclass overrides, the same calls
+#
+# ferrosock's loop does the work of the hooks a server keeps as the module
+# wrote them (get_request, verify_request, process_request, finish_request,
+# shutdown_request, close_request) without calling them; these scenarios
+# override each subset in turn and compare everything observable with the
+# stdlib: hook calls, handler calls, their order, replies, tracebacks.
+
+UDP_HOOKS = ("get_request", "verify_request", "process_request", "finish_request", "shutdown_request",
+             "close_request")
+
+
+def _udp_recording(ssmod, hooks, base_name="UDPServer"):
+    """A datagram server class recording its calls to ``hooks`` (and the handler's), in order."""
+    base = getattr(ssmod, base_name)
+
+    class Server(base):
+        def __init__(self, *args):
+            self.calls = []
+            self.reject = set()
+            super().__init__(*args)
+
+        def handle_error(self, request, client_address):
+            self.calls.append(("handle_error", sys.exc_info()[0].__name__))
+
+    def wrap(name):
+        def hook(self, *args):
+            self.calls.append(name)
+            if name == "verify_request" and args[0][0] in self.reject:
+                return False
+            return getattr(super(Server, self), name)(*args)
+
+        return hook
+
+    for name in hooks:
+        setattr(Server, name, wrap(name))
+
+    class Echo(ssmod.BaseRequestHandler):
+        def setup(self):
+            self.server.calls.append("setup")
+
+        def handle(self):
+            data, sock = self.request
+            self.server.calls.append(("handle", data))
+            if data == b"boom":
+                raise ValueError("boom")
+            sock.sendto(data.upper(), self.client_address)
+
+        def finish(self):
+            self.server.calls.append("finish")
+
+    return Server, Echo
+
+
+def _udp_scenario(ssmod, hooks):
+    Server, Echo = _udp_recording(ssmod, hooks)
+    # A refused datagram only where verify_request is overridden to refuse.
+    refused = [b"no"] if "verify_request" in hooks else []
+    replies = []
+    with Server(("127.0.0.1", 0), Echo) as server, \
+            stdsocket.socket(stdsocket.AF_INET, stdsocket.SOCK_DGRAM) as client:
+        client.settimeout(WAIT)
+        client.bind(("127.0.0.1", 0))
+        server.reject.add(b"no")
+        # handle_request: one served, one refused, one failing.
+        for data in [b"a", *refused, b"boom"]:
+            client.sendto(data, server.server_address)
+            server.handle_request()
+        replies.append(client.recv(1024))
+        # serve_forever with datagrams already waiting, then more.
+        for data in [b"b", *refused, b"c"]:
+            client.sendto(data, server.server_address)
+        with Background(server.serve_forever, poll_interval=POLL) as loop:
+            replies.extend(client.recv(1024) for _ in range(2))
+            client.sendto(b"boom", server.server_address)
+            client.sendto(b"d", server.server_address)
+            replies.append(client.recv(1024))
+            server.shutdown()
+        loop.join()
+    return replies, server.calls
+
+
+@pytest.mark.parametrize("hooks", [(), *[(name,) for name in UDP_HOOKS], UDP_HOOKS],
+                         ids=["none", *UDP_HOOKS, "all"])
+def test_udp_server_calls_match_the_stdlib_whichever_hooks_are_overridden(ssmod, hooks):
+    replies, calls = _udp_scenario(ssmod, hooks)
+    assert replies == [b"A", b"B", b"C", b"D"]
+    reference = _udp_scenario(stdsocketserver, hooks)[1]
+    assert calls == reference
+    assert calls.count("setup") == calls.count("finish") == 6  # a, boom, b, c, boom, d
+    assert calls.count(("handle_error", "ValueError")) == 2
+
+
+def test_udp_request_is_read_with_max_packet_size(ssmod):
+    seen = []
+
+    class Keep(ssmod.BaseRequestHandler):
+        def handle(self):
+            seen.append(self.request[0])
+
+    class Small(ssmod.UDPServer):
+        max_packet_size = 4
+
+    with Small(("127.0.0.1", 0), Keep) as server, \
+            stdsocket.socket(stdsocket.AF_INET, stdsocket.SOCK_DGRAM) as client:
+        client.sendto(b"abcdefgh", server.server_address)
+        server.handle_request()
+        server.max_packet_size = 0  # read again for each handle_request
+        client.sendto(b"xyz", server.server_address)
+        server.handle_request()
+    assert seen == [b"abcd", b""]
+
+
+def test_udp_hooks_set_on_the_instance_are_used(ssmod):
+    seen = []
+
+    class Keep(ssmod.BaseRequestHandler):
+        def handle(self):
+            seen.append(self.request[0])
+
+    with ssmod.UDPServer(("127.0.0.1", 0), Keep) as server, \
+            stdsocket.socket(stdsocket.AF_INET, stdsocket.SOCK_DGRAM) as client:
+        server.verify_request = lambda request, client_address: request[0] != b"no"
+        for data in (b"no", b"yes"):
+            client.sendto(data, server.server_address)
+            server.handle_request()
+        server.RequestHandlerClass = lambda request, client_address, srv: seen.append(("other", request[0]))
+        client.sendto(b"again", server.server_address)
+        server.handle_request()
+    assert seen == [b"yes", ("other", b"again")]
+
+
+def test_udp_hooks_patched_on_the_module_classes_are_used(ssmod, monkeypatch):
+    seen = []
+
+    class Keep(ssmod.BaseRequestHandler):
+        def handle(self):
+            seen.append(self.request[0])
+
+    monkeypatch.setattr(ssmod.BaseServer, "verify_request", lambda self, request, address: request[0] != b"no")
+    monkeypatch.setattr(ssmod.UDPServer, "close_request", lambda self, request: seen.append("closed"))
+    with ssmod.UDPServer(("127.0.0.1", 0), Keep) as server, \
+            stdsocket.socket(stdsocket.AF_INET, stdsocket.SOCK_DGRAM) as client:
+        for data in (b"no", b"yes"):
+            client.sendto(data, server.server_address)
+            server.handle_request()
+    assert seen == ["closed", b"yes", "closed"]
+
+
+def _udp_error_output(ssmod, where):
+    """What handle_error prints for an exception raised ``where``, in a UDPServer."""
+
+    class Boom(ssmod.BaseRequestHandler):
+        def handle(self):
+            if where == "handler":
+                raise ValueError("boom")
+
+    class Server(ssmod.UDPServer):
+        failed = False
+
+        if where == "finish_request":
+
+            def finish_request(self, request, client_address):
+                raise ValueError("boom")
+
+        if where == "shutdown_request":
+
+            def shutdown_request(self, request):
+                if not self.failed:  # once: the except clause calls it again
+                    self.failed = True
+                    raise ValueError("boom")
+
+    err = io.StringIO()
+    with Server(("127.0.0.1", 0), Boom) as server, \
+            stdsocket.socket(stdsocket.AF_INET, stdsocket.SOCK_DGRAM) as client:
+        client.sendto(b"x", server.server_address)
+        with contextlib.redirect_stderr(err):
+            server.handle_request()
+    return err.getvalue()
+
+
+@pytest.mark.parametrize("where", ["handler", "finish_request", "shutdown_request"])
+def test_udp_handler_error_traceback_matches_the_stdlib(ssmod, where):
+    frames = [f for f in _frames(_udp_error_output(ssmod, where)) if f != "_handle_request_noblock"]
+    reference = [f for f in _frames(_udp_error_output(stdsocketserver, where)) if f != "_handle_request_noblock"]
+    assert frames == reference
+    assert frames[0] == "process_request"
+
+
+# --------------------------------------------------------------------------
 # Threads and processes
 
 

@@ -10,7 +10,9 @@ promises, where the stdlib lags, deadlocks or leaks:
   deadlock: the loop stops once the handler returns;
 * handler threads are the engine's: named ``fsock-req-N``, with SIGINT and
   SIGTERM blocked, forgotten as they end;
-* misuse fails loudly instead of hanging or spinning.
+* misuse fails loudly instead of hanging or spinning;
+* the loop does the work of the hooks a server keeps as the module wrote
+  them, and takes datagrams that are already waiting without polling.
 
 All bounds are generous (sockhelpers.WAIT); nothing asserts a duration.
 """
@@ -20,7 +22,9 @@ from __future__ import annotations
 import errno
 import select
 import signal
+import socket as stdsocket
 import threading
+import traceback
 
 import pytest
 
@@ -242,3 +246,103 @@ def test_idle_loop_serves_many_clients_on_a_ferrosock_client(fss):
         loop.join()
     with pytest.raises(OSError):
         connect(server.server_address)
+
+
+# --------------------------------------------------------------------------
+# The hooks the loop runs itself (src/server_plan.rs)
+
+
+def test_the_loop_plan_names_the_hooks_the_loop_runs_itself(fss):
+    from ferrosock.socketserver import _loop_plan
+
+    Doubler, _, _ = make_handlers(fss)
+
+    class Verifying(fss.UDPServer):
+        max_packet_size = 100
+
+        def verify_request(self, request, client_address):
+            return True
+
+    class OwnRecv(fss.UDPServer):
+        def get_request(self):
+            return super().get_request()
+
+    with fss.UDPServer(("127.0.0.1", 0), Doubler) as udp:
+        # (datagram socket, max_packet_size, verify, process, finish, shutdown)
+        assert _loop_plan(udp) == (udp.socket, 8192, False, False, False, False)
+        udp.max_packet_size = 10**9  # too large for the loop's buffer: get_request reads
+        assert _loop_plan(udp)[:2] == (None, 0)
+        udp.max_packet_size = 8192
+        udp.finish_request = lambda request, client_address: None
+        assert _loop_plan(udp)[4] is True
+    with Verifying(("127.0.0.1", 0), Doubler) as server:
+        assert _loop_plan(server) == (server.socket, 100, True, False, False, False)
+    with OwnRecv(("127.0.0.1", 0), Doubler) as server:
+        assert _loop_plan(server)[:2] == (None, 0)
+    with fss.ThreadingUDPServer(("127.0.0.1", 0), Doubler) as server:
+        assert _loop_plan(server)[3] is True  # ThreadingMixIn.process_request
+    with fss.TCPServer(("127.0.0.1", 0), Doubler) as tcp:
+        assert _loop_plan(tcp) == (None, 0, False, False, False, True)
+
+
+def _datagram_echo(fss, on_request=None):
+    class Echo(fss.BaseRequestHandler):
+        def handle(self):
+            data, sock = self.request
+            if on_request is not None:
+                on_request(self)
+            sock.sendto(data, self.client_address)
+
+    return fss.UDPServer(("127.0.0.1", 0), Echo)
+
+
+def _udp_client():
+    client = stdsocket.socket(stdsocket.AF_INET, stdsocket.SOCK_DGRAM)
+    client.settimeout(WAIT)
+    client.bind(("127.0.0.1", 0))
+    return client
+
+
+def test_datagrams_already_waiting_are_all_served_in_order(fss):
+    with _datagram_echo(fss) as server, _udp_client() as client:
+        sent = [b"%d" % i for i in range(100)]
+        for data in sent:
+            client.sendto(data, server.server_address)
+        with Background(server.serve_forever) as loop:
+            assert [client.recv(64) for _ in sent] == sent
+            # And again after the loop has emptied the socket and slept.
+            client.sendto(b"late", server.server_address)
+            assert client.recv(64) == b"late"
+            server.shutdown()
+        loop.join()
+
+
+def test_shutdown_from_a_datagram_handler_stops_before_the_next_waiting_datagram(fss):
+    served = []
+
+    def stop(handler):
+        served.append(handler.request[0])
+        handler.server.shutdown()  # returns at once: the loop's own thread
+
+    with _datagram_echo(fss, stop) as server, _udp_client() as client:
+        for data in (b"1", b"2", b"3"):
+            client.sendto(data, server.server_address)
+        with Background(server.serve_forever) as loop:
+            pass
+        loop.join()
+        assert served == [b"1"]
+        server.handle_request()  # the next one is still there
+        assert served == [b"1", b"2"]
+
+
+def test_an_exception_leaving_a_datagram_handler_keeps_the_hooks_frames(fss):
+    class Quit(fss.BaseRequestHandler):
+        def handle(self):
+            raise KeyboardInterrupt("from the handler")
+
+    with fss.UDPServer(("127.0.0.1", 0), Quit) as server, _udp_client() as client:
+        client.sendto(b"x", server.server_address)
+        with pytest.raises(KeyboardInterrupt) as info:
+            server.serve_forever()
+    names = [entry.name for entry in traceback.extract_tb(info.value.__traceback__)]
+    assert names[-4:] == ["process_request", "finish_request", "__init__", "handle"]

@@ -34,6 +34,21 @@ What runs where:
   *overridden* ``service_actions`` (``ForkingMixIn``'s, for one) runs while
   nothing happens, as in CPython; with the default no-op the loop never
   wakes up for it.
+* A hook that a server keeps as this module defines it is not called: the
+  loop does its work itself, with the same effect (``UDPServer``'s
+  ``get_request`` reads the datagram in Rust; the default
+  ``verify_request`` accepts; the default ``process_request`` and
+  ``finish_request`` create the handler; ``UDPServer``'s
+  ``shutdown_request`` does nothing). Which hooks are overridden -- in a
+  subclass or on the instance -- is looked at when ``serve_forever`` or
+  ``handle_request`` starts; an overridden hook is called at the stdlib's
+  point, and a traceback from the handler still shows the
+  ``process_request`` and ``finish_request`` frames.
+* A datagram server whose ``get_request`` is the module's own takes the
+  datagrams already waiting one after the other, without polling between
+  them, and after the last one it keeps looking for a few microseconds
+  (GIL released) before it sleeps: a client that answers at once is served
+  without the cost of a sleep and a wake-up.
 * ``ThreadingMixIn`` starts each request's thread from Rust
   (``_ferrosock._ThreadCrew``, counted by the core's ``Crew``): SIGINT and
   SIGTERM are blocked there, so Ctrl-C reaches the main thread; each thread
@@ -80,10 +95,12 @@ import io
 import os
 import sys
 import threading
+import types
 import weakref
 
 from . import socket
 from ._ferrosock import _ServeLoop, _ThreadCrew
+from ._ferrosock import socket as _CoreSocket
 
 __all__ = [
     "BaseServer", "TCPServer", "UDPServer", "ThreadingUDPServer", "ThreadingTCPServer",
@@ -99,9 +116,47 @@ if hasattr(socket, "AF_UNIX"):
 
 
 def _is_overridden(server, name):
-    """Whether ``server.<name>`` is anything but BaseServer's own method."""
-    method = getattr(server, name)
-    return getattr(method, "__func__", None) is not getattr(BaseServer, name)
+    """Whether ``server.<name>`` is anything but this module's own method (see _OWN_HOOKS)."""
+    method = getattr(server, name, None)
+    return getattr(method, "__func__", None) is not _OWN_HOOKS[name]
+
+
+# The largest max_packet_size the Rust loop reads datagrams into itself
+# (MAX_DATAGRAM_BUFFER in src/server_plan.rs).
+_LOOP_DATAGRAM_MAX = 256 * 1024
+
+
+def _loop_plan(server):
+    """Which of ``server``'s hooks the Rust loop may do itself (src/server_plan.rs).
+
+    A hook that is still the module's own has a known effect, which the
+    loop then has without the Python call: ``(datagram_socket,
+    max_packet_size, verify, process, finish, shutdown)``, where
+    ``datagram_socket`` is the socket to read datagrams from when
+    ``get_request`` is UDPServer's on a ferrosock socket (else None), and
+    each flag is true when that hook must be called. The hooks compared
+    against are UDPServer's (a TCPServer's get_request and shutdown_request
+    are therefore always called).
+    """
+    sock = None
+    size = 0
+    if not _is_overridden(server, "get_request") and not _is_overridden(server, "fileno"):
+        candidate = getattr(server, "socket", None)
+        size = getattr(server, "max_packet_size", None)
+        if (isinstance(candidate, _CoreSocket) and type(candidate).recvfrom is _CoreSocket.recvfrom
+                and type(size) is int and 0 <= size <= _LOOP_DATAGRAM_MAX):
+            sock = candidate
+        else:
+            size = 0
+    shutdown = _is_overridden(server, "shutdown_request") or _is_overridden(server, "close_request")
+    return (
+        sock,
+        size,
+        _is_overridden(server, "verify_request"),
+        _is_overridden(server, "process_request"),
+        _is_overridden(server, "finish_request"),
+        shutdown,
+    )
 
 
 class BaseServer:
@@ -152,7 +207,7 @@ class BaseServer:
         called at least every poll_interval seconds, and after every
         request. Ignores self.timeout.
         """
-        self._serve_loop().serve_forever(self, poll_interval, _is_overridden(self, "service_actions"))
+        self._serve_loop().serve_forever(self, poll_interval, _is_overridden(self, "service_actions"), _loop_plan(self))
 
     def shutdown(self):
         """Stop the serve_forever() loop and wait until it has returned.
@@ -176,11 +231,11 @@ class BaseServer:
         Waits at most the smaller of self.timeout and the socket's timeout
         (None: no limit), then calls handle_timeout() instead.
         """
-        return self._serve_loop().handle_request(self)
+        return self._serve_loop().handle_request(self, _loop_plan(self))
 
     def _handle_request_noblock(self):
         """Handle one request whose arrival was already seen (for subclasses)."""
-        return self._serve_loop().handle_one(self)
+        return self._serve_loop().handle_one(self, _loop_plan(self))
 
     def handle_timeout(self):
         """Called when handle_request() waited self.timeout in vain."""
@@ -328,6 +383,85 @@ class UDPServer(TCPServer):
 
     def close_request(self, request):
         """Nothing to close: the socket is the server's."""
+
+
+# The hooks as this module defines them, which the Rust loop may run itself
+# (_loop_plan); taken here, before anyone can patch a class.
+_OWN_HOOKS = {
+    "fileno": TCPServer.fileno,
+    "get_request": UDPServer.get_request,
+    "verify_request": BaseServer.verify_request,
+    "process_request": BaseServer.process_request,
+    "finish_request": BaseServer.finish_request,
+    "shutdown_request": UDPServer.shutdown_request,
+    "close_request": UDPServer.close_request,
+    "service_actions": BaseServer.service_actions,
+}
+
+
+class _Unwind(BaseException):
+    """Ends the stand-in run of BaseServer's hooks in _add_hook_frames."""
+
+
+class _StopInHandler:
+    """Stands in for a server whose handler raised (see _add_hook_frames)."""
+
+    finish_request = _OWN_HOOKS["finish_request"]
+
+    def RequestHandlerClass(self, *args):
+        raise _Unwind
+
+
+class _StopInFinishRequest:
+    """Stands in for a server whose overridden finish_request raised."""
+
+    def finish_request(self, request, client_address):
+        raise _Unwind
+
+
+class _StopInShutdownRequest:
+    """Stands in for a server whose shutdown_request raised."""
+
+    def finish_request(self, request, client_address):
+        pass
+
+    def shutdown_request(self, request):
+        raise _Unwind
+
+
+_STAND_INS = {
+    "handler": _StopInHandler,
+    "finish_request": _StopInFinishRequest,
+    "shutdown_request": _StopInShutdownRequest,
+}
+
+
+def _add_hook_frames(exc, where, request, client_address):
+    """Put the frames of the BaseServer hooks the Rust loop ran for Python into ``exc``'s traceback.
+
+    When process_request and finish_request are the module's own, the loop
+    does their work itself (src/server_plan.rs) and an exception from the
+    handler (``where``: "handler"), from an overridden finish_request or
+    from shutdown_request would lack their frames. Those frames are made
+    by running BaseServer.process_request on a stand-in server that raises
+    at the same point, so the traceback reads as the stdlib's (the frames'
+    ``self`` is the stand-in).
+    """
+    process_request = _OWN_HOOKS["process_request"]
+    wanted = (process_request.__code__, _OWN_HOOKS["finish_request"].__code__)
+    entries = []
+    try:
+        process_request(_STAND_INS[where](), request, client_address)
+    except _Unwind as stop:
+        tb = stop.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code in wanted:
+                entries.append(tb)
+            tb = tb.tb_next
+    tb = exc.__traceback__
+    for entry in reversed(entries):
+        tb = types.TracebackType(tb, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return exc.with_traceback(tb)
 
 
 if hasattr(os, "fork"):
