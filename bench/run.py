@@ -430,7 +430,8 @@ class Bench:
 
     def group_repeat(self):
         """A few cells three times, for the spread."""
-        picks = {"c-epoll", "fs-example", "tokio-mt", "py-socketserver", "fs-py-socketserver"}
+        picks = {"c-epoll", "fs-example", "fs-event", "tokio-mt", "py-socketserver", "fs-py-socketserver",
+                 "fs-py-events", "uvloop-protocol"}
         for name, label, side, cmd, note in self.tcp_servers():
             if name not in picks:
                 continue

@@ -38,9 +38,11 @@ pub(crate) struct ConnState {
     pub(crate) readable: bool,
     /// The last `send` met a full socket buffer: wait for a writable event.
     pub(crate) write_blocked: bool,
-    /// Last time bytes moved either way (kept only with an idle timeout or
-    /// while lingering).
+    /// Last time bytes moved either way; kept up to date only when
+    /// `timed` (reading the clock per `recv` and `send` is not free).
     pub(crate) last_active: Instant,
+    /// An idle timeout applies, or the connection lingers.
+    pub(crate) timed: bool,
     /// Tells this connection from earlier ones in the same slot, for
     /// commands from a [`super::ConnHandle`].
     pub(crate) generation: u64,

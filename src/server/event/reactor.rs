@@ -317,6 +317,7 @@ impl Reactor {
             readable: false,
             write_blocked: false,
             last_active: Instant::now(),
+            timed: self.shared.config.idle_timeout.is_some(),
             generation: self.generation,
             touched: false,
         });
@@ -362,6 +363,7 @@ impl Reactor {
             if c.phase == Phase::Open && matches!(c.ending, Ending::Close) && c.out.is_empty() {
                 let _ = c.socket.shutdown(std::net::Shutdown::Write);
                 c.phase = Phase::Lingering;
+                c.timed = true;
                 c.last_active = Instant::now();
                 c.input = Vec::new();
                 self.lingering += 1;
@@ -572,7 +574,9 @@ fn step(c: &mut ConnState, scratch: &mut [u8], ctx: &Ctx<'_>, again: &mut Vec<us
                 return After::Finish(Some(err));
             }
         };
-        c.last_active = Instant::now();
+        if c.timed {
+            c.last_active = Instant::now();
+        }
         if n < scratch.len() {
             c.readable = false;
         }
@@ -710,7 +714,9 @@ fn flush(c: &mut ConnState) -> Result<()> {
         }
     };
     if sent > 0 {
-        c.last_active = Instant::now();
+        if c.timed {
+            c.last_active = Instant::now();
+        }
         if sent == c.out.len() {
             c.out.clear();
             if c.out.capacity() > KEEP_CAPACITY {
