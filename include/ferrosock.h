@@ -1875,6 +1875,18 @@ fsock_result fsock_conn_handle_write(fsock_conn_handle *handle, const uint8_t *d
 fsock_result fsock_conn_handle_close(fsock_conn_handle *handle);
 
 /**
+ * Closes the connection at once, dropping what is queued and unsent, as
+ * `fsock_evconn_fail` does from its own callback: its `closed` gets
+ * `FSOCK_ERR_IO` with errno `ECONNABORTED`. From any thread, at any time;
+ * a connection that has closed already is left alone (`FSOCK_OK`).
+ * `FSOCK_ERR_CLOSED` when the connection's loop has stopped.
+ *
+ * # Safety
+ * `handle` must be NULL or a live handle.
+ */
+fsock_result fsock_conn_handle_abort(fsock_conn_handle *handle);
+
+/**
  * Whether `handle` and `other` name the same connection, into
  * `*out_same` — to find a connection's entry in a list of handles (a chat
  * room's members) from another handle to it, such as the one kept in its

@@ -558,3 +558,16 @@ fn a_member_that_never_reads_is_dropped_and_the_room_goes_on() {
     drop(stuck);
     running.stop().unwrap();
 }
+
+#[test]
+fn a_handle_aborts_its_connection_and_the_protocol_hears_why() {
+    let (running, room, endings) = room_server(1);
+    let sock = connect(&running.addr());
+    assert_eq!(read_n(&sock, 8), b"welcome\n");
+    let handle = poll_until("the member", || room.lock().unwrap().first().cloned());
+    let aborter = thread::spawn(move || handle.abort());
+    assert!(aborter.join().unwrap());
+    assert!(read_to_end(&sock).is_empty());
+    assert_eq!(endings.wait_for(1), vec![Some(ErrorKind::Os)]);
+    running.stop().unwrap();
+}

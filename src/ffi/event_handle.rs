@@ -169,6 +169,28 @@ pub unsafe extern "C" fn fsock_conn_handle_close(handle: *mut fsock_conn_handle)
     unsafe { guard_on(OP, handle, body) }
 }
 
+/// Closes the connection at once, dropping what is queued and unsent, as
+/// `fsock_evconn_fail` does from its own callback: its `closed` gets
+/// `FSOCK_ERR_IO` with errno `ECONNABORTED`. From any thread, at any time;
+/// a connection that has closed already is left alone (`FSOCK_OK`).
+/// `FSOCK_ERR_CLOSED` when the connection's loop has stopped.
+///
+/// # Safety
+/// `handle` must be NULL or a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn fsock_conn_handle_abort(handle: *mut fsock_conn_handle) -> fsock_result {
+    const OP: &str = "fsock_conn_handle_abort";
+    let body = |h: &fsock_conn_handle| {
+        if h.handle.abort() {
+            Ok(())
+        } else {
+            Err(stopped(OP))
+        }
+    };
+    // SAFETY: `handle` is NULL or a live handle, by the caller's promise.
+    unsafe { guard_on(OP, handle, body) }
+}
+
 /// Whether `handle` and `other` name the same connection, into
 /// `*out_same` — to find a connection's entry in a list of handles (a chat
 /// room's members) from another handle to it, such as the one kept in its

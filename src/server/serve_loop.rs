@@ -33,7 +33,7 @@
 use std::fmt;
 use std::os::fd::RawFd;
 use std::thread::{self, ThreadId};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
@@ -194,6 +194,29 @@ impl Serving<'_> {
     }
 }
 
+impl Serving<'_> {
+    /// Whether `fd` becomes readable within `spin`, looking again and
+    /// again without sleeping (each look a `poll(2)` that does not wait);
+    /// `false` as soon as a shutdown is asked for. For a loop that has
+    /// just served a request and expects the next one at once: catching
+    /// it this way costs less than falling asleep and being woken.
+    pub fn linger(&self, fd: RawFd, spin: Duration) -> bool {
+        let until = Instant::now() + spin;
+        loop {
+            if self.control.state.lock().shutdown_requested {
+                return false;
+            }
+            let now = Instant::now();
+            if let Ok(true) = wait_for_request("serve_forever", fd, Some(now)) {
+                return true;
+            }
+            if now >= until {
+                return false;
+            }
+        }
+    }
+}
+
 impl Drop for Serving<'_> {
     fn drop(&mut self) {
         let mut st = self.control.state.lock();
@@ -279,6 +302,19 @@ mod tests {
         let client = Socket::new(Family::Inet, SockType::Stream).unwrap();
         client.connect(&sock.local_addr().unwrap()).unwrap();
         assert_eq!(serving.wait(sock.fileno(), None).unwrap(), Wake::Ready);
+    }
+
+    #[test]
+    fn linger_sees_a_waiting_request_and_gives_up_on_none_or_a_shutdown() {
+        let control = ServeLoop::new().unwrap();
+        let sock = listener();
+        let serving = control.enter("test").unwrap();
+        assert!(!serving.linger(sock.fileno(), Duration::from_micros(50)));
+        let client = Socket::new(Family::Inet, SockType::Stream).unwrap();
+        client.connect(&sock.local_addr().unwrap()).unwrap();
+        assert!(serving.linger(sock.fileno(), Duration::from_micros(50)));
+        control.shutdown(); // on the loop's thread: only asks
+        assert!(!serving.linger(sock.fileno(), Duration::from_secs(5)));
     }
 
     #[test]

@@ -498,11 +498,36 @@ TEST_CASE(every_function_rejects_null_arguments) {
     room_destroy(&r);
 }
 
+TEST_CASE(a_handle_aborts_its_connection_from_another_thread) {
+    room r;
+    room_init(&r);
+    ev_serving s;
+    pthread_t t = start(&r, 1, &s);
+    fsock_socket *c = client_of(s.server);
+    expect(c, "welcome\n");
+    fsock_conn_handle *h = member_handle(&r, 0);
+    ASSERT_OK_H(h, fsock_conn_handle_abort(h));
+    expect_closed(c);
+    wait_count(&r, &r.closed, 1);
+    ASSERT_RESULT(FSOCK_ERR_IO, r.closes[0].result);
+    ASSERT_CONTAINS(r.closes[0].message, "abort");
+    /* Aborting a connection that is gone is not an error. */
+    ASSERT_OK_H(h, fsock_conn_handle_abort(h));
+    stop(&s, t);
+    ASSERT_RESULT(FSOCK_ERR_CLOSED, fsock_conn_handle_abort(h));
+    ASSERT_NULL_ARG("handle", fsock_conn_handle_abort(NULL));
+    fsock_conn_handle_free(h);
+    fsock_socket_free(c);
+    fsock_event_server_free(s.server);
+    room_destroy(&r);
+}
+
 int main(void) {
     test_init();
     RUN(every_member_sees_every_line_in_one_order_across_two_loops);
     RUN(a_handle_writes_from_another_thread_and_reports_a_stopped_loop);
     RUN(a_member_that_never_reads_is_dropped_and_the_room_goes_on);
     RUN(every_function_rejects_null_arguments);
+    RUN(a_handle_aborts_its_connection_from_another_thread);
     return 0;
 }

@@ -514,17 +514,9 @@ impl Transport {
     /// `connection_lost` gets `ConnectionAbortedError`.
     fn abort(&self) {
         self.closing.store(true, Ordering::Release);
-        let err = || {
-            Error::os(
-                "abort",
-                std::io::Error::from_raw_os_error(libc::ECONNABORTED),
-            )
-        };
-        if self.with_conn(|conn| conn.fail(err())).is_none() {
+        if self.with_conn(|conn| conn.abort()).is_none() {
             if let Some(handle) = self.handle.get() {
-                // From outside a callback: close, dropping nothing already
-                // queued (the core has no cross-thread abort).
-                handle.close();
+                handle.abort();
             }
         }
     }

@@ -114,7 +114,7 @@ impl ServeLoop {
                         // Nothing was waiting, so no turn happened. Look
                         // for the next datagram a moment longer before
                         // sleeping (see LINGER).
-                        draining = without_gil(py, || self.linger(fd));
+                        draining = without_gil(py, || serving.linger(fd, LINGER));
                         continue;
                     }
                     draining = served && plan.drains();
@@ -227,26 +227,6 @@ impl ServeLoop {
 /// datagrams per second, for less CPU per datagram. An idle server looks
 /// once, after its last datagram, then sleeps as before.
 const LINGER: Duration = Duration::from_micros(20);
-
-impl ServeLoop {
-    /// Whether `fd` becomes readable within [`LINGER`] (and no shutdown is
-    /// asked for meanwhile). Each look is a `poll(2)` that does not wait.
-    fn linger(&self, fd: RawFd) -> bool {
-        let until = Instant::now() + LINGER;
-        loop {
-            if self.inner.shutdown_requested() {
-                return false;
-            }
-            let now = Instant::now();
-            if let Ok(true) = wait_for_request("serve_forever", fd, Some(now)) {
-                return true;
-            }
-            if now >= until {
-                return false;
-            }
-        }
-    }
-}
 
 /// `server.fileno()`, as CPython's selector asks for it.
 fn fileno(server: &Bound<'_, PyAny>) -> PyResult<RawFd> {

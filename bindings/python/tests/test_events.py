@@ -565,3 +565,24 @@ def test_keyboard_interrupt_in_a_protocol_method_stops_serve_forever(events):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_abort_from_another_thread_closes_at_once_with_connection_aborted(events):
+    transports, lost = [], []
+
+    class Keep(Echo):
+        def connection_made(self, transport):
+            transports.append(transport)
+
+        def connection_lost(self, exc):
+            lost.append(exc)
+
+    with serving(events, Keep) as server, client(server) as s:
+        t = wait_for("the transport", lambda: transports and transports[0])
+        aborter = threading.Thread(target=t.abort)
+        aborter.start()
+        aborter.join(WAIT)
+        assert recv_all(s) == b""
+        wait_for("connection_lost", lambda: lost)
+    assert isinstance(lost[0], ConnectionAbortedError)
+    assert t.is_closing()

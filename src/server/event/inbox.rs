@@ -35,6 +35,10 @@ pub(crate) enum Command {
         slot: usize,
         generation: u64,
     },
+    Abort {
+        slot: usize,
+        generation: u64,
+    },
 }
 
 pub(crate) struct Inbox {
@@ -150,6 +154,15 @@ impl ConnHandle {
     /// [`crate::server::Conn::close`]. `false` when the loop has stopped.
     pub fn close(&self) -> bool {
         self.inbox.push(Command::Close {
+            slot: self.slot,
+            generation: self.generation,
+        })
+    }
+
+    /// Closes the connection at once, dropping what is queued and unsent,
+    /// as [`crate::server::Conn::abort`]. `false` when the loop has stopped.
+    pub fn abort(&self) -> bool {
+        self.inbox.push(Command::Abort {
             slot: self.slot,
             generation: self.generation,
         })

@@ -187,6 +187,12 @@ impl Conn<'_> {
         self.fail(error);
     }
 
+    /// Closes the connection at once, dropping unsent output (asyncio's
+    /// `transport.abort()`); [`Protocol::closed`] gets `ECONNABORTED`.
+    pub fn abort(&mut self) {
+        self.fail(aborted(self.peer));
+    }
+
     /// The client's address.
     pub fn peer(&self) -> &Address {
         self.peer
@@ -222,4 +228,14 @@ impl std::fmt::Debug for Conn<'_> {
             .field("ending", self.ending)
             .finish()
     }
+}
+
+/// The error of a connection closed by [`Conn::abort`] or
+/// [`ConnHandle::abort`].
+pub(crate) fn aborted(peer: &Address) -> Error {
+    Error::os(
+        "abort",
+        std::io::Error::from_raw_os_error(libc::ECONNABORTED),
+    )
+    .with_target(peer)
 }

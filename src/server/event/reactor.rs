@@ -34,7 +34,7 @@ use super::super::hooks::Panicked;
 use super::calls;
 use super::conn_state::{ConnState, Phase};
 use super::inbox::{Command, Inbox, HANDLE_OUTPUT_LIMIT};
-use super::protocol::{Conn, Ending, OUTPUT_HIGH_WATER};
+use super::protocol::{aborted, Conn, Ending, Protocol, OUTPUT_HIGH_WATER};
 use super::server::Shared;
 
 const LISTENER: Token = Token(0);
@@ -322,20 +322,13 @@ impl Reactor {
             touched: false,
         });
         let after = {
-            let c = self.conns[i].as_mut().expect("just stored");
-            let server = &self.shared.handle;
-            match call(|| {
-                let mut conn = Conn {
-                    peer: &c.peer,
-                    out: &mut c.out,
-                    ending: &mut c.ending,
-                    server,
-                    inbox: &self.inbox,
-                    slot: i,
-                    generation: c.generation,
-                };
-                c.protocol.opened(&mut conn);
-            }) {
+            let ctx = Ctx {
+                shared: &self.shared,
+                inbox: &self.inbox,
+                slot: i,
+            };
+            let (protocol, _, mut conn) = split(self.conns[i].as_mut().expect("just stored"), &ctx);
+            match call(|| protocol.opened(&mut conn)) {
                 Err(why) => After::Panicked(why),
                 Ok(()) => After::Keep,
             }
@@ -476,7 +469,8 @@ impl Reactor {
                     Command::Write {
                         slot, generation, ..
                     }
-                    | Command::Close { slot, generation } => (*slot, *generation),
+                    | Command::Close { slot, generation }
+                    | Command::Abort { slot, generation } => (*slot, *generation),
                 };
                 let Some(Some(c)) = self.conns.get_mut(slot) else {
                     continue;
@@ -508,6 +502,12 @@ impl Reactor {
                     Command::Close { .. } => {
                         if matches!(c.ending, Ending::No) {
                             c.ending = Ending::Close;
+                        }
+                    }
+                    Command::Abort { .. } => {
+                        if !matches!(c.ending, Ending::Fail(_)) {
+                            c.out.clear();
+                            c.ending = Ending::Fail(aborted(&c.peer));
                         }
                     }
                 }
@@ -605,8 +605,12 @@ fn step(c: &mut ConnState, scratch: &mut [u8], ctx: &Ctx<'_>, again: &mut Vec<us
     After::Keep
 }
 
-/// Hands bytes to the protocol, keeping what it does not consume.
-fn deliver(c: &mut ConnState, data: &[u8], ctx: &Ctx<'_>) -> std::result::Result<(), String> {
+/// A connection's protocol, its unconsumed input, and the [`Conn`] its
+/// callbacks get — borrowed apart, so that a callback can be given both.
+fn split<'a>(
+    c: &'a mut ConnState,
+    ctx: &Ctx<'a>,
+) -> (&'a mut Box<dyn Protocol>, &'a mut Vec<u8>, Conn<'a>) {
     let ConnState {
         peer,
         protocol,
@@ -616,7 +620,7 @@ fn deliver(c: &mut ConnState, data: &[u8], ctx: &Ctx<'_>) -> std::result::Result
         generation,
         ..
     } = c;
-    let mut conn = Conn {
+    let conn = Conn {
         peer,
         out,
         ending,
@@ -625,6 +629,12 @@ fn deliver(c: &mut ConnState, data: &[u8], ctx: &Ctx<'_>) -> std::result::Result
         slot: ctx.slot,
         generation: *generation,
     };
+    (protocol, input, conn)
+}
+
+/// Hands bytes to the protocol, keeping what it does not consume.
+fn deliver(c: &mut ConnState, data: &[u8], ctx: &Ctx<'_>) -> std::result::Result<(), String> {
+    let (protocol, input, mut conn) = split(c, ctx);
     if input.is_empty() {
         let used = call(|| protocol.received(&mut conn, data))?.min(data.len());
         input.extend_from_slice(&data[used..]);
@@ -646,7 +656,11 @@ fn deliver(c: &mut ConnState, data: &[u8], ctx: &Ctx<'_>) -> std::result::Result
                     declared: None,
                 },
             )
-            .with_target(format!("{peer} ({} bytes unconsumed)", input.len())),
+            .with_target(format!(
+                "{} ({} bytes unconsumed)",
+                conn.peer(),
+                input.len()
+            )),
         );
     }
     Ok(())
@@ -660,23 +674,7 @@ fn end_of_input(c: &mut ConnState, ctx: &Ctx<'_>) -> After {
     }
     c.phase = Phase::Flushing;
     let rest = std::mem::take(&mut c.input);
-    let ConnState {
-        peer,
-        protocol,
-        out,
-        ending,
-        generation,
-        ..
-    } = c;
-    let mut conn = Conn {
-        peer,
-        out,
-        ending,
-        server: &ctx.shared.handle,
-        inbox: ctx.inbox,
-        slot: ctx.slot,
-        generation: *generation,
-    };
+    let (protocol, _, mut conn) = split(c, ctx);
     if let Err(why) = call(|| protocol.end(&mut conn, &rest)) {
         return After::Panicked(why);
     }
