@@ -25,13 +25,16 @@ class Echo(events.Protocol):
     def connection_made(self, transport):
         self.transport = transport
         self.peer = "%s:%d" % transport.get_extra_info("peername")[:2]
-        print("connected:", self.peer, flush=True)
+        # One whole line per write: loops run on several threads, and
+        # print() writes its arguments and its end piece by piece.
+        print(f"connected: {self.peer}\n", end="", flush=True)
 
     def data_received(self, data):
         self.transport.write(data)
 
     def connection_lost(self, exc):
-        print("left:", self.peer, "" if exc is None else "(%s)" % exc, flush=True)
+        why = "" if exc is None else f" ({exc})"
+        print(f"left: {self.peer}{why}\n", end="", flush=True)
 
 
 with events.Server((host, port), Echo) as server:
