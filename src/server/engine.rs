@@ -14,12 +14,13 @@ use crate::socket::Socket;
 use crate::timeout::Timeout;
 
 use super::builder::Builder;
-use super::config::{Config, Overflow};
+use super::config::{Config, Mode, Overflow};
 use super::handle::{Control, ServerHandle};
 use super::handler::{Connection, Datagram, DatagramHandler, Handler};
 use super::hooks::Hooks;
 use super::poll;
 use super::worker::Job;
+use super::DATAGRAM_LINGER;
 
 /// How many datagrams the loop takes after one wake-up before it polls
 /// again (see `Engine::drain_datagrams`).
@@ -427,7 +428,12 @@ impl Engine {
     /// shutdown and for room under the limit (policy `Wait`), so a burst
     /// delays neither; the bound gives the wake-up channel and the
     /// deadline a turn even under a flood.
+    ///
+    /// In the sequential mode, when the socket runs dry the loop keeps
+    /// looking for [`DATAGRAM_LINGER`] before it goes back to sleep: the
+    /// next datagram often comes that soon (see there).
     fn drain_datagrams(self: &Arc<Self>) -> Result<()> {
+        let linger = matches!(self.config.mode, Mode::Sequential);
         for i in 0..DRAIN_LIMIT {
             if i > 0 {
                 self.service();
@@ -435,11 +441,29 @@ impl Engine {
                     break;
                 }
             }
-            if !self.receive_one()? {
+            let served = self.receive_one()? || (linger && self.linger_for_datagram()?);
+            if !served {
                 break;
             }
         }
         Ok(())
+    }
+
+    /// Looks for a datagram again and again, without sleeping, for at
+    /// most [`DATAGRAM_LINGER`]: `Ok(true)` when one came and was served,
+    /// `Ok(false)` when none did or a shutdown was asked for. Each look is
+    /// one `recvfrom` that does not wait.
+    fn linger_for_datagram(self: &Arc<Self>) -> Result<bool> {
+        let until = Instant::now() + DATAGRAM_LINGER;
+        while self.may_take_more() {
+            if self.receive_one()? {
+                return Ok(true);
+            }
+            if Instant::now() >= until {
+                break;
+            }
+        }
+        Ok(false)
     }
 
     /// Whether the loop may take another request without waiting: no

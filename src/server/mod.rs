@@ -93,6 +93,9 @@
 //! stopping stays prompt. Receive buffers are reused: the sequential mode
 //! keeps one, the threaded modes a few spares, so no datagram pays for
 //! allocating and zeroing `max_datagram` bytes once the server is warm.
+//! When the socket runs dry, the sequential mode looks a moment longer
+//! ([`DATAGRAM_LINGER`]) before it sleeps, so a client answering its reply
+//! at once does not pay for a wake-up.
 //!
 //! # Stopping
 //!
@@ -170,3 +173,20 @@ pub use handler::{
 pub use hooks::Hooks;
 pub use serve_loop::{wait_for_request, ServeLoop, Serving, Wake};
 pub use spawn::with_stop_signals_blocked;
+
+use std::time::Duration;
+
+/// How long a sequential datagram loop keeps looking for the next datagram,
+/// without sleeping, once the socket has run dry.
+///
+/// The next datagram often follows within microseconds: a client answering
+/// the reply it just got. Sleeping and being woken costs the server about
+/// as much CPU as this (tens of microseconds on a virtual machine) and adds
+/// that much latency to the request, so looking for as long as a sleep
+/// costs is never more than twice the best choice, and usually far
+/// better: one client doing request/response gets about three times the
+/// datagrams per second, for less CPU per datagram. An idle server looks
+/// once, after its last datagram, then sleeps as before. The engine's
+/// sequential UDP and Unix datagram servers do this, and so does
+/// `ferrosock.socketserver`'s `UDPServer` (with [`Serving::linger`]).
+pub const DATAGRAM_LINGER: Duration = Duration::from_micros(20);

@@ -216,17 +216,8 @@ impl ServeLoop {
 
 /// How long a datagram server that has just emptied its socket keeps
 /// looking for the next datagram (GIL released) before it sleeps in
-/// `poll(2)`.
-///
-/// The next datagram often follows within microseconds: a client answering
-/// the reply it just got. Sleeping and being woken costs the server about
-/// as much CPU as this (tens of microseconds on a virtual machine) and adds
-/// that much latency to the request, so looking for as long as a sleep
-/// costs is never more than twice the best choice, and usually far
-/// better: one client doing request/response gets about twice the
-/// datagrams per second, for less CPU per datagram. An idle server looks
-/// once, after its last datagram, then sleeps as before.
-const LINGER: Duration = Duration::from_micros(20);
+/// `poll(2)`: the engine's figure, for the reasons given there.
+const LINGER: Duration = ferrosock::server::DATAGRAM_LINGER;
 
 /// `server.fileno()`, as CPython's selector asks for it.
 fn fileno(server: &Bound<'_, PyAny>) -> PyResult<RawFd> {
