@@ -367,6 +367,7 @@ class Bench:
         sizes = "64,4096,65536"
         for impl, name, label, side in [
             ("ferrosock", "fs-py-framing", "Python ferrosock.framing send_msg/recv_msg", "ferrosock"),
+            ("framed", "fs-py-framed", "Python ferrosock.framing.Framed (reads ahead)", "ferrosock"),
             ("struct", "py-struct-framing", "Python struct header + recv loop on CPython socket", "peer"),
         ]:
             cmd = [self.py, str(PYDIR / "framed.py"), "--impl", impl, "--sizes", sizes,

@@ -2,7 +2,12 @@
 send_msg/recv_msg against the plain-Python way (a struct.pack('>I') header
 and a recv loop on the standard library's sockets).
 
-    python framed.py --impl ferrosock|struct --sizes 64,4096,65536 --duration 2 [--pin]
+    python framed.py --impl ferrosock|framed|struct --sizes 64,4096,65536 --duration 2 [--pin]
+
+--impl ferrosock uses the module-level send_msg/recv_msg (no read-ahead:
+a header recv and a body recv per message, as the struct loop); --impl
+framed wraps each socket in ferrosock.framing.Framed, which reads ahead
+(one recv usually brings a whole message).
 
 With --pin, client and server share CPU 1: a round trip then costs their
 CPU time and two context switches, not a cross-CPU wake-up (tens of
@@ -17,6 +22,7 @@ per second, p50/p99 latency and the server's CPU per round trip. With
 """
 
 import argparse
+import functools
 import json
 import os
 import struct
@@ -60,30 +66,45 @@ def ferrosock_framing():
 
 
 def load(impl):
+    """(socket module, wrap) where wrap(sock) gives (send(data), recv())."""
     if impl == "struct":
-        return plain_framing()
-    try:
-        return ferrosock_framing()
-    except (ImportError, AttributeError) as e:
-        print(f"skip: ferrosock.framing is not importable ({str(e).split(' (')[0]})", flush=True)
-        sys.exit(SKIP)
+        socket, send_msg, recv_msg = plain_framing()
+    else:
+        try:
+            socket, send_msg, recv_msg = ferrosock_framing()
+            from ferrosock.framing import Framed
+        except (ImportError, AttributeError) as e:
+            print(f"skip: ferrosock.framing is not importable ({str(e).split(' (')[0]})", flush=True)
+            sys.exit(SKIP)
+        if impl == "framed":
+            def wrap(sock):
+                framed = Framed(sock)
+                return framed.send_msg, framed.recv_msg
+
+            return socket, wrap
+
+    def wrap(sock):
+        return functools.partial(send_msg, sock), functools.partial(recv_msg, sock)
+
+    return socket, wrap
 
 
 def serve(impl, pin):
     if pin:
         os.sched_setaffinity(0, {1})
-    socket, send_msg, recv_msg = load(impl)
+    socket, wrap = load(impl)
     lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     lsock.bind(("127.0.0.1", 0))
     lsock.listen(1)
     print(f"listening on 127.0.0.1:{lsock.getsockname()[1]}", flush=True)
     conn, _ = lsock.accept()
     conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    send_msg, recv_msg = wrap(conn)
     while True:
-        msg = recv_msg(conn)
+        msg = recv_msg()
         if msg is None:
             return
-        send_msg(conn, msg)
+        send_msg(msg)
 
 
 def cpu_seconds(pid):
@@ -102,7 +123,7 @@ def percentile(sorted_samples, p):
 def client(impl, sizes, duration, warmup, pin):
     if pin:
         os.sched_setaffinity(0, {1})
-    socket, send_msg, recv_msg = load(impl)
+    socket, wrap = load(impl)
     child = subprocess.Popen(
         [sys.executable, __file__, "--serve", "--impl", impl] + (["--pin"] if pin else []),
         stdout=subprocess.PIPE,
@@ -116,12 +137,13 @@ def client(impl, sizes, duration, warmup, pin):
         port = int(line.rsplit(":", 1)[1])
         sock = socket.create_connection(("127.0.0.1", port))
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        send_msg, recv_msg = wrap(sock)
         for size in sizes:
             payload = bytes((i * 7 + 1) & 0xFF for i in range(size))
             end_warmup = time.perf_counter() + warmup
             while time.perf_counter() < end_warmup:
-                send_msg(sock, payload)
-                if recv_msg(sock) != payload:
+                send_msg(payload)
+                if recv_msg() != payload:
                     raise SystemExit("framed echo mismatch")
             lat = []
             cpu0 = cpu_seconds(child.pid)
@@ -129,8 +151,8 @@ def client(impl, sizes, duration, warmup, pin):
             end = t0 + duration
             now = t0
             while now < end:
-                send_msg(sock, payload)
-                if recv_msg(sock) != payload:
+                send_msg(payload)
+                if recv_msg() != payload:
                     raise SystemExit("framed echo mismatch")
                 t = time.perf_counter()
                 lat.append(t - now)
@@ -163,7 +185,7 @@ def client(impl, sizes, duration, warmup, pin):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--impl", choices=["ferrosock", "struct"], default="struct")
+    ap.add_argument("--impl", choices=["ferrosock", "framed", "struct"], default="struct")
     ap.add_argument("--sizes", default="64,4096,65536")
     ap.add_argument("--duration", type=float, default=2.0)
     ap.add_argument("--warmup", type=float, default=0.3)
