@@ -889,6 +889,59 @@ def test_block_on_close_waits_for_handler_threads_and_daemon_threads_do_not(ssmo
                 assert finished.count(False) == 1
 
 
+@pytest.mark.skipif(sys.version_info >= (3, 13), reason="ferrosock adopts handler threads on 3.11/3.12 only")
+@pytest.mark.parametrize("daemon", [False, True], ids=["threads", "daemon-threads"])
+def test_handler_threads_are_threading_threads_as_in_the_stdlib(ssmod, daemon):
+    """What a handler can see of its thread: the object, its name and
+    daemon flag, threading.enumerate()/active_count(), join() from outside,
+    and threading.excepthook getting the thread for what escapes it."""
+    seen = {}
+    release = threading.Event()
+
+    class Look(ssmod.BaseRequestHandler):
+        def handle(self):
+            me = threading.current_thread()
+            seen.update(
+                thread=me,
+                kind=type(me),
+                name=me.name,
+                daemon=me.daemon,
+                listed=me in threading.enumerate(),
+                count=threading.active_count(),
+                ident=me.ident == threading.get_ident(),
+                native=me.native_id == threading.get_native_id(),
+            )
+            self.request.sendall(b"looked")
+            release.wait(WAIT)
+            raise KeyboardInterrupt("escapes process_request_thread")
+
+    hooked = []
+    old_hook = threading.excepthook
+    threading.excepthook = lambda args: hooked.append((args.exc_type, args.thread))
+    try:
+        server = ssmod.ThreadingTCPServer(("127.0.0.1", 0), Look)
+        server.daemon_threads = daemon
+        with serving(server):
+            before = threading.active_count()
+            with connect(server.server_address) as sock:
+                assert sock.recv(1024) == b"looked"
+                thread = seen["thread"]
+                assert thread.is_alive()
+                assert threading.active_count() == before + 1
+                release.set()
+                thread.join(WAIT)
+                assert not thread.is_alive()
+            wait_until(lambda: thread not in threading.enumerate(), what="the thread to leave threading's tables")
+    finally:
+        threading.excepthook = old_hook
+    assert seen["kind"] is threading.Thread
+    assert seen["name"].startswith("Thread-") and seen["name"].endswith(" (process_request_thread)")
+    assert seen["daemon"] is daemon
+    assert seen["listed"] and seen["ident"] and seen["native"]
+    assert seen["count"] == before + 1
+    assert hooked == [(KeyboardInterrupt, thread)]
+
+
 @contextlib.contextmanager
 def serving_until_request(server):
     """Serve one request with handle_request in a thread; yield the connected client."""

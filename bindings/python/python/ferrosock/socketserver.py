@@ -79,10 +79,12 @@ Where it differs from CPython, on purpose:
   raises ``RuntimeError`` instead of racing the first.
 * A server whose socket is closed under a running ``serve_forever`` makes
   it raise ``OSError(EBADF)`` instead of spinning.
-* Handler threads are not ``threading.Thread`` objects: ``threading.
-  enumerate()`` does not list them (``threading.current_thread()`` in a
-  handler gives a dummy thread object, as for any thread Python did not
-  start). They are named ``fsock-req-N`` for the system (``ps -L``).
+* Handler threads are started in Rust, then run as ``threading.Thread``
+  objects made as the stdlib makes them (``Thread-N
+  (process_request_thread)``, listed by ``threading.enumerate()``), on
+  CPython 3.11 and 3.12; on later versions they are anonymous
+  (``threading.current_thread()`` gives a dummy thread object there). For
+  the system (``ps -L``) they are named ``fsock-req-N``.
 * A daemon thread still running Python code when the interpreter exits
   (``serve_forever`` on a daemon thread, in a hook or in the handler of a
   non-threading server) is stopped where it stands -- parked until the
@@ -581,8 +583,32 @@ def _forget_dummy_thread():
         threading._active.pop(me, None)
 
 
-def _run_request_thread(target, request, client_address):
-    """The body of a handler thread: ``target(request, client_address)``."""
+# Whether this interpreter's threading lets a thread started elsewhere run a
+# threading.Thread's own body (CPython 3.11 and 3.12: a thread waits in
+# _limbo until its _bootstrap runs on the new thread). 3.13 ties a Thread to
+# a handle made by start(), so there the handler threads stay anonymous.
+_ADOPT_THREADS = sys.version_info < (3, 13) and all(
+    hasattr(threading, name) for name in ("_limbo", "_active_limbo_lock")
+) and all(hasattr(threading.Thread, name) for name in ("_bootstrap", "_set_tstate_lock"))
+
+
+def _run_request_thread(target, request, client_address, daemon):
+    """The body of a handler thread: ``target(request, client_address)``.
+
+    Where the interpreter allows it, as a ``threading.Thread`` made as the
+    stdlib's ``ThreadingMixIn`` makes it and run by threading's own
+    bootstrap on this thread (which Rust started): so the handler sees the
+    same ``current_thread()`` (name ``Thread-N (process_request_thread)``,
+    ``daemon``), ``threading.enumerate()`` and ``active_count()`` list it,
+    ``join()`` works, ``threading.settrace``/``setprofile`` apply, and an
+    exception escaping it goes to ``threading.excepthook`` with the thread.
+    """
+    if _ADOPT_THREADS:
+        thread = threading.Thread(target=target, args=(request, client_address), daemon=daemon)
+        with threading._active_limbo_lock:
+            threading._limbo[thread] = thread
+        thread._bootstrap()
+        return
     try:
         target(request, client_address)
     except SystemExit:
@@ -627,7 +653,7 @@ class ThreadingMixIn:
         if not daemon:
             _crews.add(crew)
             _register_exit_join()
-        crew.spawn(_run_request_thread, (self.process_request_thread, request, client_address), daemon)
+        crew.spawn(_run_request_thread, (self.process_request_thread, request, client_address, daemon), daemon)
 
     def server_close(self):
         """Close the server; with block_on_close, wait for the non-daemon threads."""
