@@ -94,7 +94,7 @@
 //! keeps one, the threaded modes a few spares, so no datagram pays for
 //! allocating and zeroing `max_datagram` bytes once the server is warm.
 //! When the socket runs dry, the sequential mode looks a moment longer
-//! ([`DATAGRAM_LINGER`]) before it sleeps, so a client answering its reply
+//! ([`DATAGRAM_LINGER`](crate::server::DATAGRAM_LINGER)) before it sleeps, so a client answering its reply
 //! at once does not pay for a wake-up.
 //!
 //! # Stopping
