@@ -121,6 +121,12 @@
 #define FSOCK_MSG_WAITALL MSG_WAITALL
 
 /**
+ * The most descriptors one call passes: the kernel's limit per message
+ * (`SCM_MAX_FD`, 253 on Linux).
+ */
+#define FSOCK_MAX_FDS 253
+
+/**
  * Timeout value: wait for as long as it takes (Python's `None`).
  */
 #define FSOCK_TIMEOUT_BLOCKING -1.0
@@ -1261,6 +1267,64 @@ fsock_result fsock_socket_sendto(fsock_socket *s,
                                  int flags,
                                  const char *addr,
                                  size_t *out_sent);
+
+/**
+ * Sends `len` bytes of `buf` with the `nfds` descriptors of `fds` over a
+ * connected Unix socket; `*out_sent` receives the number of bytes sent
+ * (on a stream socket possibly fewer than `len`: the descriptors went with
+ * the first of them). The descriptors stay open and owned by the caller;
+ * the receiver gets its own copies.
+ *
+ * `nfds` may be 0 (`fds` may then be NULL) and is at most
+ * `FSOCK_MAX_FDS`. A descriptor that is not open fails with `FSOCK_ERR_IO`
+ * and `EBADF`. Waits according to the socket's timeout, as
+ * `fsock_socket_send`.
+ *
+ * # Safety
+ * `s` must be NULL or a live handle; `buf` NULL or readable for `len`
+ * bytes; `fds` NULL or readable for `nfds` ints; `out_sent` NULL or
+ * writable.
+ */
+fsock_result fsock_socket_send_fds(fsock_socket *s,
+                                   const uint8_t *buf,
+                                   size_t len,
+                                   const int *fds,
+                                   size_t nfds,
+                                   int flags,
+                                   size_t *out_sent);
+
+/**
+ * Receives up to `cap` bytes into `buf` and up to `max_fds` descriptors
+ * into `fds`, over a Unix socket. On success `*out_received` is the byte
+ * count (0: the peer closed a stream), `*out_nfds` the number of
+ * descriptors written to `fds[0..*out_nfds]`, and, if `out_msg_flags` is
+ * not NULL, `*out_msg_flags` the message's `MSG_*` flags: `MSG_CTRUNC`
+ * when more descriptors were sent than `max_fds` (the system closed the
+ * others), `MSG_TRUNC` for a datagram cut to `cap`.
+ *
+ * **The caller owns the received descriptors** and closes each with
+ * `close(2)`. They are close-on-exec. On failure nothing is written and
+ * no descriptor is left open.
+ *
+ * `max_fds` is at most `FSOCK_MAX_FDS`; with 0, `fds` may be NULL (any
+ * descriptors sent are then closed and flagged `MSG_CTRUNC`). Waits
+ * according to the socket's timeout, as `fsock_socket_recv`.
+ *
+ * # Safety
+ * `s` must be NULL or a live handle; `buf` NULL or writable for `cap`
+ * bytes; `fds` NULL or writable for `max_fds` ints; `out_received` and
+ * `out_nfds` NULL or writable; `out_msg_flags` NULL (not wanted) or
+ * writable.
+ */
+fsock_result fsock_socket_recv_fds(fsock_socket *s,
+                                   uint8_t *buf,
+                                   size_t cap,
+                                   int *fds,
+                                   size_t max_fds,
+                                   int flags,
+                                   size_t *out_received,
+                                   size_t *out_nfds,
+                                   int *out_msg_flags);
 
 /**
  * Sets how long each operation on the socket may wait (超时): `seconds` is

@@ -58,7 +58,10 @@ pub use create::{
 };
 pub use error::{Cause, Error, ErrorKind, Result};
 pub use socket::BorrowedSocket;
-pub use socket::{SockType, Socket, DEFAULT_BACKLOG};
+pub use socket::{
+    ControlMessage, ControlMessageRef, RecvFds, RecvMsg, SockType, Socket, DEFAULT_BACKLOG,
+    MAX_CONTROL_LEN,
+};
 pub use std::net::Shutdown;
 pub use sys::{clear_interrupt_check, set_interrupt_check};
 pub use timeout::{default_timeout, set_default_timeout, Timeout};

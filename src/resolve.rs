@@ -239,6 +239,18 @@ pub fn gethostname() -> Result<String> {
     Ok(String::from_utf8_lossy(&buf[..end]).into_owned())
 }
 
+/// Sets the machine's host name (`sethostname(2)`): the bytes of `name`,
+/// which the kernel limits to 64. Needs `CAP_SYS_ADMIN`; without it fails
+/// with `EPERM` (an OS error), a name too long with `EINVAL`.
+pub fn sethostname(name: &[u8]) -> Result<()> {
+    // SAFETY: name is valid for name.len() bytes; the kernel reads no more.
+    let rc = unsafe { libc::sethostname(name.as_ptr().cast(), name.len()) };
+    if rc != 0 {
+        return Err(Error::os("sethostname", std::io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
 /// The first IPv4 address of `name`, as CPython's `gethostbyname` gives it.
 pub fn gethostbyname(name: &str) -> Result<Ipv4Addr> {
     match resolve_one(name, 0, Family::Inet)? {

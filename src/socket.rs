@@ -13,6 +13,10 @@
 //!    blocking socket's file descriptor is in blocking mode, so the call
 //!    itself waits.
 //!
+//! Beside the plain calls, `msg.rs` has `sendmsg`/`recvmsg` with control
+//! messages (`cmsg.rs` lays them out) and `fds.rs` passes file descriptors
+//! over Unix sockets.
+//!
 //! Sends never raise `SIGPIPE`: every send passes `MSG_NOSIGNAL`, so a peer
 //! that has gone away gives an `EPIPE` error instead of killing the process.
 
@@ -24,6 +28,14 @@ use std::ops::Deref;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, RawFd};
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use std::time::Instant;
+
+mod cmsg;
+mod fds;
+mod msg;
+
+pub use cmsg::{ControlMessage, ControlMessageRef, MAX_CONTROL_LEN};
+pub use fds::RecvFds;
+pub use msg::RecvMsg;
 
 use crate::addr::{Address, Family};
 use crate::error::{Cause, Error, Result};

@@ -17,6 +17,7 @@
 //! - `socket`: the handle and its life (new, close, detach, dup, free);
 //! - `conn`: bind, listen, accept, connect, shutdown, addresses;
 //! - `io`: send and receive;
+//! - `fds`: passing file descriptors over Unix sockets (`SCM_RIGHTS`);
 //! - `options`: timeouts and socket options;
 //! - `create`: create_connection, create_server, socketpair, the default
 //!   timeout;
@@ -51,6 +52,8 @@ mod conn;
 
 mod io;
 
+mod fds;
+
 mod options;
 
 mod create;
@@ -82,6 +85,7 @@ pub use create::*;
 pub use error::*;
 pub use event_handle::*;
 pub use event_server::*;
+pub use fds::*;
 pub use framing::*;
 pub use io::*;
 pub use options::*;

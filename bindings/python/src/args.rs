@@ -191,6 +191,15 @@ pub fn opt_int(args: &Bound<'_, PyTuple>, index: usize, default: i32) -> PyResul
     }
 }
 
+/// The `n` format for an optional trailing argument (`ancbufsize=0`).
+pub fn opt_ssize(args: &Bound<'_, PyTuple>, index: usize, default: isize) -> PyResult<isize> {
+    if index < args.len() {
+        arg_ssize(&args.get_item(index)?)
+    } else {
+        Ok(default)
+    }
+}
+
 /// The type name CPython puts in messages (`Py_TYPE(obj)->tp_name`).
 pub fn type_name(obj: &Bound<'_, PyAny>) -> String {
     if obj.is_none() {

@@ -16,6 +16,7 @@
 //! | `args.rs`     | argument parsing with CPython's messages              |
 //! | `resolve.rs`  | `getaddrinfo`, `gethostbyname`, … (GIL released)      |
 //! | `inet.rs`     | `inet_*`, `hton*`, `CMSG_*`, `if_*`                    |
+//! | `msg.rs`      | `sendmsg`, `recvmsg`, `recvmsg_into`, `send_fds`/`recv_fds` |
 //! | `create.rs`   | `socketpair`, `dup`, `close`, default timeout, create_* |
 //! | `constants.rs`| `AF_*`, `SOCK_*`, `SO_*`, …                             |
 //! | `sys.rs`      | libc functions the `libc` crate lacks                  |
@@ -35,6 +36,7 @@ mod framing_codec;
 mod framing_errors;
 mod framing_io;
 mod inet;
+mod msg;
 mod resolve;
 mod server;
 mod server_calls;
@@ -83,6 +85,7 @@ fn _ferrosock(m: &Bound<'_, PyModule>) -> PyResult<()> {
 
     m.add_function(wrap_pyfunction!(resolve::getaddrinfo, m)?)?;
     m.add_function(wrap_pyfunction!(resolve::gethostname, m)?)?;
+    m.add_function(wrap_pyfunction!(resolve::sethostname, m)?)?;
     m.add_function(wrap_pyfunction!(resolve::gethostbyname, m)?)?;
     m.add_function(wrap_pyfunction!(resolve::gethostbyname_ex, m)?)?;
     m.add_function(wrap_pyfunction!(resolve::gethostbyaddr, m)?)?;
@@ -104,6 +107,9 @@ fn _ferrosock(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(inet::if_nametoindex, m)?)?;
     m.add_function(wrap_pyfunction!(inet::if_indextoname, m)?)?;
     m.add_function(wrap_pyfunction!(inet::if_nameindex, m)?)?;
+
+    m.add_function(wrap_pyfunction!(msg::_send_fds, m)?)?;
+    m.add_function(wrap_pyfunction!(msg::_recv_fds, m)?)?;
 
     framing::register(m)?;
     m.add_class::<server::ServeLoop>()?;

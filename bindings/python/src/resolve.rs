@@ -106,6 +106,25 @@ pub fn gethostname(
     ferrosock::resolve::gethostname().or_raise(py)
 }
 
+/// sethostname(name)
+///
+/// Sets the hostname to name.
+#[pyfunction]
+#[pyo3(signature = (*args), text_signature = "(name, /)")]
+pub fn sethostname(py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<()> {
+    check_count("sethostname", args, 1, 1)?;
+    let name = args.get_item(0)?;
+    let encoded = if name.is_instance_of::<pyo3::types::PyBytes>() {
+        name
+    } else {
+        // PyUnicode_FSConverter, with its "expected str, bytes or
+        // os.PathLike object" message.
+        py.import("os")?.call_method1("fsencode", (name,))?
+    };
+    let bytes: &[u8] = encoded.cast::<pyo3::types::PyBytes>()?.as_bytes();
+    ferrosock::resolve::sethostname(bytes).or_raise(py)
+}
+
 /// `gethostbyname(host)`: the first IPv4 address of a host, as text.
 #[pyfunction]
 #[pyo3(signature = (*args), text_signature = "(hostname, /)")]

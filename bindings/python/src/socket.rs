@@ -84,7 +84,7 @@ impl Socket {
         self.inner.get().ok_or_else(|| os_error(libc::EBADF))
     }
 
-    fn family_raw(&self) -> i32 {
+    pub(crate) fn family_raw(&self) -> i32 {
         self.inner.get().map_or(0, |s| s.family())
     }
 
@@ -189,7 +189,7 @@ impl Socket {
 /// Whether a failed try should become a wait: it would block and the socket
 /// is not in non-blocking mode.
 #[inline]
-fn must_wait(s: &ferrosock::Socket, e: &ferrosock::Error) -> bool {
+pub(crate) fn must_wait(s: &ferrosock::Socket, e: &ferrosock::Error) -> bool {
     e.kind() == ErrorKind::WouldBlock && s.timeout() != Timeout::NonBlocking
 }
 
@@ -648,6 +648,50 @@ impl Socket {
             }
             other => other.or_raise(py),
         }
+    }
+
+    /// sendmsg(buffers[, ancdata[, flags[, address]]]) -> count
+    ///
+    /// Send normal and ancillary data to the socket, gathering the
+    /// non-ancillary data from a series of buffers; ancdata is an iterable
+    /// of (cmsg_level, cmsg_type, cmsg_data) tuples. Returns the number of
+    /// bytes of non-ancillary data sent.
+    #[pyo3(signature = (*args, **kwargs), text_signature = "($self, buffers, ancdata=(), flags=0, address=None, /)")]
+    fn sendmsg(
+        &self,
+        py: Python<'_>,
+        args: &Bound<'_, PyTuple>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<usize> {
+        crate::msg::sendmsg(py, self.core(), self.family_raw(), args, kwargs)
+    }
+
+    /// recvmsg(bufsize[, ancbufsize[, flags]]) -> (data, ancdata, msg_flags, address)
+    ///
+    /// Receive normal data (up to bufsize bytes) and ancillary data (into a
+    /// buffer of ancbufsize bytes, default 0: none) from the socket.
+    #[pyo3(signature = (*args, **kwargs), text_signature = "($self, bufsize, ancbufsize=0, flags=0, /)")]
+    fn recvmsg<'py>(
+        &self,
+        py: Python<'py>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        crate::msg::recvmsg(py, self.core(), args, kwargs)
+    }
+
+    /// recvmsg_into(buffers[, ancbufsize[, flags]]) -> (nbytes, ancdata, msg_flags, address)
+    ///
+    /// Receive normal data and ancillary data from the socket, scattering
+    /// the non-ancillary data into a series of writable buffers.
+    #[pyo3(signature = (*args, **kwargs), text_signature = "($self, buffers, ancbufsize=0, flags=0, /)")]
+    fn recvmsg_into<'py>(
+        &self,
+        py: Python<'py>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        crate::msg::recvmsg_into(py, self.core(), args, kwargs)
     }
 
     /// setblocking(flag)

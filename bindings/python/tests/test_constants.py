@@ -121,3 +121,12 @@ def test_socket_signature(sockmod):
         assert sock.type == sockmod.SOCK_DGRAM
     with sockmod.socket(sockmod.AF_INET6 if stdsocket.has_ipv6 else sockmod.AF_INET, sockmod.SOCK_STREAM, 0, None) as sock:
         assert sock.type == sockmod.SOCK_STREAM
+
+
+def test_errno_constants_are_reexported(sockmod):
+    # CPython's socket.py defines these from errno (they are not in __all__).
+    import errno
+
+    assert (sockmod.EAGAIN, sockmod.EBADF, sockmod.EWOULDBLOCK) == (errno.EAGAIN, errno.EBADF, errno.EWOULDBLOCK)
+    assert "EAGAIN" not in sockmod.__all__
+    assert {"send_fds", "recv_fds", "sethostname"} <= set(sockmod.__all__)

@@ -122,3 +122,28 @@ def test_getnameinfo_numeric(sockmod):
     flags = stdsocket.NI_NUMERICHOST | stdsocket.NI_NUMERICSERV
     for address in (("127.0.0.1", 8080), ("::1", 443, 0, 0)):
         assert outcome(sockmod.getnameinfo, address, flags) == outcome(stdsocket.getnameinfo, address, flags)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [(), (1,), (b"x", b"y"), (bytearray(b"x"),), ("n" * 100,), (b"n" * 100,)],
+    ids=["none", "int", "two", "bytearray", "str-too-long", "bytes-too-long"],
+)
+def test_sethostname_errors_as_stdlib(ferrosock_socket, args):
+    # None of these reaches a change: argument errors, or a name over the
+    # kernel's 64 bytes (EPERM without root, EINVAL as root).
+    expected = raised(stdsocket.sethostname, *args)
+    got = raised(ferrosock_socket.sethostname, *args)
+    assert (got.cls, got.errno, got.text) == (expected.cls, expected.errno, expected.text)
+
+
+def test_sethostname_without_root_is_permission_error(ferrosock_socket):
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("running as root: sethostname would change the host name")
+    name = stdsocket.gethostname()
+    expected = raised(stdsocket.sethostname, name)
+    got = raised(ferrosock_socket.sethostname, name)
+    assert got.cls is expected.cls is PermissionError
+    assert (got.errno, got.text) == (expected.errno, expected.text)

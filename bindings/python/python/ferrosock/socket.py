@@ -21,9 +21,10 @@ This module adapts the compiled ``ferrosock._ferrosock`` (the counterpart of
 CPython's ``_socket``) to the ``socket`` API: the ``socket`` class with its
 context manager, ``accept``, ``makefile`` and ``sendfile``; the enums;
 ``create_connection``, ``create_server``, ``socketpair``, ``fromfd``,
-``getaddrinfo`` and ``getfqdn``.
+``getaddrinfo``, ``getfqdn``, ``send_fds`` and ``recv_fds``.
 """
 
+import array
 import errno
 import io
 import os
@@ -77,7 +78,7 @@ from ._ferrosock import (
     gethostbyaddr, gethostbyname, gethostbyname_ex, gethostname, getnameinfo,
     getprotobyname, getservbyname, getservbyport, has_ipv6, herror, htonl, htons,
     if_indextoname, if_nameindex, if_nametoindex, inet_aton, inet_ntoa, inet_ntop,
-    inet_pton, ntohl, ntohs, setdefaulttimeout, timeout,
+    inet_pton, ntohl, ntohs, setdefaulttimeout, sethostname, timeout,
 )
 
 # What ``from socket import *`` gives: the compiled module's public names
@@ -114,6 +115,11 @@ def _enum_or_int(value, enum_class):
     except ValueError:
         return value
 
+
+# As CPython's socket.py: these errno values are module constants too.
+EBADF = errno.EBADF
+EAGAIN = errno.EAGAIN
+EWOULDBLOCK = errno.EWOULDBLOCK
 
 # errno values of "would block", which SocketIO reports as None.
 _WOULD_BLOCK = frozenset({errno.EAGAIN, errno.EWOULDBLOCK})
@@ -401,6 +407,40 @@ def socketpair(family=None, type=SOCK_STREAM, proto=0):
         family = AF_UNIX
     a, b = _ferrosock.socketpair(family, type, proto)
     return socket(family, type, proto, a.detach()), socket(family, type, proto, b.detach())
+
+
+def send_fds(sock, buffers, fds, flags=0, address=None):
+    """send_fds(sock, buffers, fds[, flags[, address]]) -> integer
+
+    Send the list of file descriptors fds over an AF_UNIX socket.
+    """
+    if isinstance(sock, _ferrosock.socket):
+        return _ferrosock._send_fds(sock, buffers, fds, flags, address)
+    # Any other socket object (the stdlib's): through its own sendmsg.
+    return sock.sendmsg(buffers, [(SOL_SOCKET, SCM_RIGHTS, array.array("i", fds))], flags, address)
+
+
+def recv_fds(sock, bufsize, maxfds, flags=0):
+    """recv_fds(sock, bufsize, maxfds[, flags]) -> (data, list of file
+    descriptors, msg_flags, address)
+
+    Receive up to maxfds file descriptors returning the message
+    data and a list containing the descriptors.
+    """
+    # CPython sizes the buffer with CMSG_LEN first: the same argument errors.
+    ancbufsize = CMSG_LEN(maxfds * array.array("i").itemsize)
+    if isinstance(sock, _ferrosock.socket):
+        return _ferrosock._recv_fds(sock, bufsize, maxfds, flags)
+    fds = array.array("i")
+    msg, ancdata, msg_flags, addr = sock.recvmsg(bufsize, ancbufsize, flags | MSG_CMSG_CLOEXEC)
+    for cmsg_level, cmsg_type, cmsg_data in ancdata:
+        if cmsg_level == SOL_SOCKET and cmsg_type == SCM_RIGHTS:
+            fds.frombytes(cmsg_data[: len(cmsg_data) - (len(cmsg_data) % fds.itemsize)])
+    # The kernel echoes MSG_CMSG_CLOEXEC, which was ours to ask.
+    return msg, list(fds), msg_flags & ~MSG_CMSG_CLOEXEC, addr
+
+
+__all__.extend(["send_fds", "recv_fds"])
 
 
 class SocketIO(io.RawIOBase):
