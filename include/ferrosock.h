@@ -268,6 +268,12 @@
 #define FSOCK_SERVER_REUSE_DEFAULT -1
 
 /**
+ * Pass as `high` or `low` to `fsock_evconn_set_write_buffer_limits` for
+ * "not given" (asyncio's `None`): `SIZE_MAX`.
+ */
+#define FSOCK_WRITE_LIMIT_DEFAULT ~0
+
+/**
  * `fsock_codec_config.kind`: a fixed-width length header, then the body
  * (`struct.pack('>I', len(body)) + body` in Python).
  */
@@ -747,7 +753,10 @@ typedef size_t (*fsock_event_received_cb)(void *userdata,
  * Called when the client has closed its side (end of file). `rest`
  * (`len` bytes, never NULL; `len` may be 0) is the input left unconsumed,
  * valid during the call only. After it returns, the server sends what is
- * still buffered and closes the connection; `closed` follows.
+ * still buffered and closes the connection; `closed` follows — unless it
+ * called `fsock_evconn_keep_open` (asyncio's `eof_received` returning
+ * true): then the connection stays open for writing (through a
+ * `fsock_conn_handle`) until the program closes it.
  */
 typedef void (*fsock_event_end_cb)(void *userdata,
                                    fsock_evconn *conn,
@@ -776,6 +785,20 @@ typedef void (*fsock_event_closed_cb)(void *userdata,
                                       const char *message);
 
 /**
+ * Called when the connection's write buffer crosses a water mark
+ * (`fsock_evconn_set_write_buffer_limits`; 64 KiB and 16 KiB by
+ * default): as `write_paused`, once more than the high mark waits to be
+ * sent — stop producing —, and as `write_resumed`, once it has drained
+ * to the low mark — produce again (asyncio's `pause_writing` /
+ * `resume_writing`). Never from inside `fsock_evconn_write`: after the
+ * callback that wrote returns and the server has sent what the socket
+ * takes (so a reply the socket takes at once pauses nothing), and after
+ * a send that drains the buffer. What `write_resumed` writes is sent at
+ * once.
+ */
+typedef void (*fsock_event_flow_cb)(void *userdata, fsock_evconn *conn, void *conn_data);
+
+/**
  * The callbacks of an event-loop server; each receives the `userdata`
  * given to `fsock_event_server_new` first. Copied by
  * `fsock_event_server_new`.
@@ -783,7 +806,9 @@ typedef void (*fsock_event_closed_cb)(void *userdata,
  * They run on the server's loop threads (`fsock_event_config.loops`),
  * so callbacks of different connections may run at the same time; those
  * of one connection always run on the same thread, one at a time, in the
- * order `opened`, `received`..., `end` (if the client closed), `closed`.
+ * order `opened`, `received`..., `end` (if the client closed), `closed`,
+ * with `write_paused` / `write_resumed` in between as the output buffer
+ * fills and drains.
  * None may block, unwind (C++ exceptions, `longjmp`) out of itself, or
  * call `fsock_event_server_serve`, `_close` or `_free`.
  */
@@ -812,6 +837,17 @@ typedef struct {
      * to stderr, prefixed `ferrosock server: `.
      */
     fsock_error_cb on_error;
+    /**
+     * Optional: more than the high water mark waits to be sent (see
+     * `fsock_event_flow_cb`). NULL: not called. Added after `on_error`:
+     * a zeroed struct, or one that names its fields, leaves it NULL.
+     */
+    fsock_event_flow_cb write_paused;
+    /**
+     * Optional: the buffer has drained to the low water mark after
+     * `write_paused`. NULL: not called.
+     */
+    fsock_event_flow_cb write_resumed;
 } fsock_event_callbacks;
 
 /**
@@ -1798,7 +1834,8 @@ int fsock_event_server_errno(const fsock_event_server *server);
  * not take at once goes out as the client reads, and while more than
  * 1 MiB waits the server stops reading from this client. `data` may be
  * NULL when `len` is 0. Ignored after `fsock_evconn_close` or
- * `fsock_evconn_fail`.
+ * `fsock_evconn_fail`; `FSOCK_ERR_CLOSED` (errno `EPIPE`) after
+ * `fsock_evconn_write_eof`, sending nothing.
  *
  * Failures (a NULL argument) are recorded on the calling thread: read
  * `fsock_last_error_message()`. Likewise for every `fsock_evconn_*`.
@@ -2012,6 +2049,130 @@ const char *fsock_conn_handle_errmsg(const fsock_conn_handle *handle);
  * `handle` must be NULL or a live handle.
  */
 int fsock_conn_handle_errno(const fsock_conn_handle *handle);
+
+/**
+ * Stops reading from the client until `fsock_evconn_resume_reading`
+ * (asyncio's `pause_reading`): `received` is not called, and what the
+ * client sends waits in the socket's buffers, which slows the client
+ * down. The idle timeout does not run while reading is paused. Does
+ * nothing when already paused or when the connection is closing.
+ *
+ * # Safety
+ * `conn` must be NULL or the `conn` of a running callback.
+ */
+fsock_result fsock_evconn_pause_reading(fsock_evconn *conn);
+
+/**
+ * Reads from the client again after `fsock_evconn_pause_reading`: what
+ * arrived meanwhile is delivered to `received` when this callback
+ * returns, without waiting for more. (Reading also waits, by itself,
+ * while more than 1 MiB of output is unsent.) Does nothing when not
+ * paused or when the connection is closing.
+ *
+ * # Safety
+ * `conn` must be NULL or the `conn` of a running callback.
+ */
+fsock_result fsock_evconn_resume_reading(fsock_evconn *conn);
+
+/**
+ * Whether the server reads from the client, into `*out_reading`: false
+ * after `fsock_evconn_pause_reading` (until resumed) and once the
+ * connection is closing (asyncio's `is_reading`).
+ *
+ * # Safety
+ * `conn` must be NULL or the `conn` of a running callback; `out_reading`
+ * NULL or writable.
+ */
+fsock_result fsock_evconn_is_reading(const fsock_evconn *conn, bool *out_reading);
+
+/**
+ * Shuts the writing side once everything written so far is sent
+ * (`shutdown(SHUT_WR)`, asyncio's `write_eof`): the client reads end of
+ * file and may go on sending; reading goes on, and `end` comes when the
+ * client closes too (then the connection closes, `closed` gets
+ * `FSOCK_OK`). Later `fsock_evconn_write` calls fail with
+ * `FSOCK_ERR_CLOSED`. Does nothing when the connection is closing or the
+ * side is shut already. Always possible on the TCP and Unix stream
+ * connections an event-loop server has.
+ *
+ * # Safety
+ * `conn` must be NULL or the `conn` of a running callback.
+ */
+fsock_result fsock_evconn_write_eof(fsock_evconn *conn);
+
+/**
+ * From the `end` callback only: keep the connection open after the
+ * client's end of file, to go on writing (asyncio's `eof_received`
+ * returning true) — through a `fsock_conn_handle`, once an answer is
+ * ready. The connection then closes when the program ends it:
+ * `fsock_conn_handle_close` or `fsock_conn_handle_write_eof` (either
+ * closes it once what was written is sent), or a failure. The idle
+ * timeout still applies. Anywhere else it does nothing.
+ *
+ * # Safety
+ * `conn` must be NULL or the `conn` of a running callback.
+ */
+fsock_result fsock_evconn_keep_open(fsock_evconn *conn);
+
+/**
+ * Sets the write buffer's water marks (asyncio's
+ * `set_write_buffer_limits`): once more than `high` bytes wait to be
+ * sent, the `write_paused` callback runs (after the callback that wrote
+ * returns, never inside `fsock_evconn_write`); once they drain to `low`,
+ * `write_resumed`. `FSOCK_WRITE_LIMIT_DEFAULT` for both: 64 KiB and
+ * 16 KiB (the defaults); for `high` only: four times `low`; for `low`
+ * only: a quarter of `high`. `FSOCK_ERR_INVALID_ARGUMENT` when `high <
+ * low` ("high (1) must be >= low (2) must be >= 0"), leaving the marks
+ * as they were.
+ *
+ * # Safety
+ * `conn` must be NULL or the `conn` of a running callback.
+ */
+fsock_result fsock_evconn_set_write_buffer_limits(fsock_evconn *conn, size_t high, size_t low);
+
+/**
+ * The write buffer's water marks, into `*out_high` and `*out_low`.
+ *
+ * # Safety
+ * `conn` must be NULL or the `conn` of a running callback; `out_high`
+ * and `out_low` NULL or writable.
+ */
+fsock_result fsock_evconn_write_buffer_limits(const fsock_evconn *conn,
+                                              size_t *out_high,
+                                              size_t *out_low);
+
+/**
+ * `fsock_evconn_pause_reading` from any thread, at any time: queued for
+ * the connection's loop, in order with the handle calls and the
+ * connection's own pauses and resumes made before it. `FSOCK_OK` also
+ * when the connection has closed; `FSOCK_ERR_CLOSED` when its loop has
+ * stopped.
+ *
+ * # Safety
+ * `handle` must be NULL or a live handle.
+ */
+fsock_result fsock_conn_handle_pause_reading(fsock_conn_handle *handle);
+
+/**
+ * `fsock_evconn_resume_reading` from any thread, at any time, as
+ * `fsock_conn_handle_pause_reading`; what arrived while paused is
+ * delivered at once.
+ *
+ * # Safety
+ * `handle` must be NULL or a live handle.
+ */
+fsock_result fsock_conn_handle_resume_reading(fsock_conn_handle *handle);
+
+/**
+ * `fsock_evconn_write_eof` from any thread, at any time: the writing side
+ * is shut once everything written before (by any handle or callback) is
+ * sent; later writes are dropped (and logged through `on_error`).
+ * `FSOCK_ERR_CLOSED` when the connection's loop has stopped.
+ *
+ * # Safety
+ * `handle` must be NULL or a live handle.
+ */
+fsock_result fsock_conn_handle_write_eof(fsock_conn_handle *handle);
 
 /**
  * Fills `*out_config` with the defaults of a codec `kind`:

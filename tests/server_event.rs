@@ -9,52 +9,12 @@
 mod util;
 
 use std::sync::{Arc, Mutex};
-use std::thread::{self, JoinHandle};
+use std::thread;
 use std::time::Duration;
 
-use ferrosock::server::{Conn, ConnHandle, EventServer, Overflow, Protocol, Server, ServerHandle};
-use ferrosock::{Address, ErrorKind, Result, Socket};
-use util::server::{connect, poll_until, Recorder};
-
-/// An event server serving on its own thread; stopped on drop.
-struct Running {
-    server: Arc<EventServer>,
-    handle: ServerHandle,
-    thread: Option<JoinHandle<Result<()>>>,
-}
-
-impl Running {
-    fn start(server: EventServer) -> Running {
-        let server = Arc::new(server);
-        let handle = server.handle();
-        let looping = Arc::clone(&server);
-        let thread = thread::spawn(move || looping.serve_forever());
-        Running {
-            server,
-            handle,
-            thread: Some(thread),
-        }
-    }
-
-    fn addr(&self) -> Address {
-        self.server.local_addr().clone()
-    }
-
-    /// Stops the loops; returns what `serve_forever` returned.
-    fn stop(mut self) -> Result<()> {
-        self.handle.shutdown();
-        self.thread.take().unwrap().join().expect("loop thread")
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(t) = self.thread.take() {
-            self.handle.shutdown();
-            let _ = t.join();
-        }
-    }
-}
+use ferrosock::server::{Conn, ConnHandle, EventServer, Overflow, Protocol, Server};
+use ferrosock::{Address, ErrorKind, Socket};
+use util::server::{connect, poll_until, Recorder, RunningEvents as Running};
 
 /// Echoes everything.
 struct Echo;

@@ -43,6 +43,11 @@ impl Handle for fsock_conn_handle {
 }
 
 impl fsock_conn_handle {
+    /// The core's handle inside.
+    pub(super) fn core(&self) -> &ConnHandle {
+        &self.handle
+    }
+
     /// A new C handle (with its own last error) for `handle`.
     fn boxed(handle: ConnHandle) -> *mut fsock_conn_handle {
         Box::into_raw(Box::new(fsock_conn_handle {
@@ -54,7 +59,7 @@ impl fsock_conn_handle {
 
 /// What C is told when the connection's loop has stopped: nothing will
 /// ever be sent through the handle.
-fn stopped(op: &'static str) -> Failure {
+pub(super) fn stopped(op: &'static str) -> Failure {
     Failure {
         code: fsock_result::FSOCK_ERR_CLOSED,
         errno: libc::EBADF,

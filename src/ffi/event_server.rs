@@ -119,7 +119,10 @@ pub type fsock_event_received_cb = Option<
 /// Called when the client has closed its side (end of file). `rest`
 /// (`len` bytes, never NULL; `len` may be 0) is the input left unconsumed,
 /// valid during the call only. After it returns, the server sends what is
-/// still buffered and closes the connection; `closed` follows.
+/// still buffered and closes the connection; `closed` follows — unless it
+/// called `fsock_evconn_keep_open` (asyncio's `eof_received` returning
+/// true): then the connection stays open for writing (through a
+/// `fsock_conn_handle`) until the program closes it.
 #[allow(non_camel_case_types)]
 pub type fsock_event_end_cb = Option<
     unsafe extern "C" fn(
@@ -154,6 +157,21 @@ pub type fsock_event_closed_cb = Option<
     ),
 >;
 
+/// Called when the connection's write buffer crosses a water mark
+/// (`fsock_evconn_set_write_buffer_limits`; 64 KiB and 16 KiB by
+/// default): as `write_paused`, once more than the high mark waits to be
+/// sent — stop producing —, and as `write_resumed`, once it has drained
+/// to the low mark — produce again (asyncio's `pause_writing` /
+/// `resume_writing`). Never from inside `fsock_evconn_write`: after the
+/// callback that wrote returns and the server has sent what the socket
+/// takes (so a reply the socket takes at once pauses nothing), and after
+/// a send that drains the buffer. What `write_resumed` writes is sent at
+/// once.
+#[allow(non_camel_case_types)]
+pub type fsock_event_flow_cb = Option<
+    unsafe extern "C" fn(userdata: *mut c_void, conn: *mut fsock_evconn, conn_data: *mut c_void),
+>;
+
 /// The callbacks of an event-loop server; each receives the `userdata`
 /// given to `fsock_event_server_new` first. Copied by
 /// `fsock_event_server_new`.
@@ -161,7 +179,9 @@ pub type fsock_event_closed_cb = Option<
 /// They run on the server's loop threads (`fsock_event_config.loops`),
 /// so callbacks of different connections may run at the same time; those
 /// of one connection always run on the same thread, one at a time, in the
-/// order `opened`, `received`..., `end` (if the client closed), `closed`.
+/// order `opened`, `received`..., `end` (if the client closed), `closed`,
+/// with `write_paused` / `write_resumed` in between as the output buffer
+/// fills and drains.
 /// None may block, unwind (C++ exceptions, `longjmp`) out of itself, or
 /// call `fsock_event_server_serve`, `_close` or `_free`.
 #[repr(C)]
@@ -182,6 +202,13 @@ pub struct fsock_event_callbacks {
     /// `accept`), as for `fsock_server_callbacks.on_error`. NULL: lines go
     /// to stderr, prefixed `ferrosock server: `.
     pub on_error: fsock_error_cb,
+    /// Optional: more than the high water mark waits to be sent (see
+    /// `fsock_event_flow_cb`). NULL: not called. Added after `on_error`:
+    /// a zeroed struct, or one that names its fields, leaves it NULL.
+    pub write_paused: fsock_event_flow_cb,
+    /// Optional: the buffer has drained to the low water mark after
+    /// `write_paused`. NULL: not called.
+    pub write_resumed: fsock_event_flow_cb,
 }
 
 /// An event-loop server on ferrosock's engine: a listening stream socket
@@ -233,6 +260,8 @@ struct Calls {
     end: fsock_event_end_cb,
     closed: fsock_event_closed_cb,
     on_error: fsock_error_cb,
+    write_paused: fsock_event_flow_cb,
+    write_resumed: fsock_event_flow_cb,
     userdata: *mut c_void,
 }
 
@@ -307,6 +336,17 @@ impl Each {
         });
     }
 
+    fn flow(&mut self, conn: &mut Conn<'_>, callback: fsock_event_flow_cb) {
+        let Some(callback) = callback else {
+            return;
+        };
+        let userdata = self.calls.userdata;
+        let conn_data = self.conn_data;
+        // SAFETY: a C function the caller registered for this; the lent
+        // connection stays valid until after it returns.
+        lend(conn, |c| unsafe { callback(userdata, c, conn_data) });
+    }
+
     fn closed(&mut self, error: Option<&Error>) {
         let Some(callback) = self.calls.closed else {
             return;
@@ -340,6 +380,16 @@ impl Protocol for Plain {
         self.0.opened(conn);
     }
 
+    fn write_paused(&mut self, conn: &mut Conn<'_>) {
+        let callback = self.0.calls.write_paused;
+        self.0.flow(conn, callback);
+    }
+
+    fn write_resumed(&mut self, conn: &mut Conn<'_>) {
+        let callback = self.0.calls.write_resumed;
+        self.0.flow(conn, callback);
+    }
+
     fn received(&mut self, conn: &mut Conn<'_>, data: &[u8]) -> usize {
         self.0.received(conn, data)
     }
@@ -355,6 +405,16 @@ struct WithEnd(Each);
 impl Protocol for WithEnd {
     fn opened(&mut self, conn: &mut Conn<'_>) {
         self.0.opened(conn);
+    }
+
+    fn write_paused(&mut self, conn: &mut Conn<'_>) {
+        let callback = self.0.calls.write_paused;
+        self.0.flow(conn, callback);
+    }
+
+    fn write_resumed(&mut self, conn: &mut Conn<'_>) {
+        let callback = self.0.calls.write_resumed;
+        self.0.flow(conn, callback);
     }
 
     fn received(&mut self, conn: &mut Conn<'_>, data: &[u8]) -> usize {
@@ -484,6 +544,8 @@ pub unsafe extern "C" fn fsock_event_server_new(
             end: callbacks.end,
             closed: callbacks.closed,
             on_error: callbacks.on_error,
+            write_paused: callbacks.write_paused,
+            write_resumed: callbacks.write_resumed,
             userdata,
         });
         let server = builder(config, address)?
@@ -715,7 +777,8 @@ pub(super) unsafe fn lent<'a>(
 /// not take at once goes out as the client reads, and while more than
 /// 1 MiB waits the server stops reading from this client. `data` may be
 /// NULL when `len` is 0. Ignored after `fsock_evconn_close` or
-/// `fsock_evconn_fail`.
+/// `fsock_evconn_fail`; `FSOCK_ERR_CLOSED` (errno `EPIPE`) after
+/// `fsock_evconn_write_eof`, sending nothing.
 ///
 /// Failures (a NULL argument) are recorded on the calling thread: read
 /// `fsock_last_error_message()`. Likewise for every `fsock_evconn_*`.
@@ -735,6 +798,16 @@ pub unsafe extern "C" fn fsock_evconn_write(
         // NULL or readable for `len` bytes, by the caller's promise.
         let (conn, bytes) =
             unsafe { (lent(OP, conn)?, ptr::bytes_or_empty(OP, "data", data, len)?) };
+        if conn.is_write_shut() {
+            return Err(Failure {
+                code: fsock_result::FSOCK_ERR_CLOSED,
+                errno: libc::EPIPE,
+                message: format!(
+                    "{OP}: cannot write after fsock_evconn_write_eof ({} bytes not sent)",
+                    bytes.len()
+                ),
+            });
+        }
         conn.write(bytes);
         Ok(())
     })

@@ -64,6 +64,8 @@ mod event_server;
 
 mod event_handle;
 
+mod event_flow;
+
 mod framing;
 
 #[cfg(feature = "json")]
@@ -83,6 +85,7 @@ pub use chat_server::*;
 pub use conn::*;
 pub use create::*;
 pub use error::*;
+pub use event_flow::*;
 pub use event_handle::*;
 pub use event_server::*;
 pub use fds::*;

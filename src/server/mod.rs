@@ -164,7 +164,7 @@ pub use crew::{Crew, Enlistment};
 pub use engine::Server;
 pub use event::{
     Conn, ConnHandle, EventServer, Protocol, ProtocolFactory, HANDLE_OUTPUT_LIMIT,
-    OUTPUT_HIGH_WATER,
+    OUTPUT_HIGH_WATER, WRITE_HIGH_WATER, WRITE_LOW_WATER,
 };
 pub use handle::ServerHandle;
 pub use handler::{

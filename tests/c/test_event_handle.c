@@ -160,7 +160,7 @@ static void on_closed(void *userdata, void *conn_data, fsock_result result, cons
 }
 
 static const fsock_event_callbacks ROOM = {on_opened, on_received, NULL, on_closed,
-                                           unexpected_error};
+                                           unexpected_error, NULL, NULL};
 
 /* ---- serving on a thread of its own -------------------------------------- */
 

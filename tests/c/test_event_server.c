@@ -180,7 +180,7 @@ static void keep_log(void *userdata, const char *message) {
 }
 
 static const fsock_event_callbacks LINES = {on_opened, on_received, NULL, on_closed,
-                                            unexpected_error};
+                                            unexpected_error, NULL, NULL};
 
 /* ---- serving on a thread of its own -------------------------------------- */
 
@@ -667,7 +667,7 @@ TEST_CASE(every_function_rejects_null_and_unknown_values) {
     fsock_event_config bad = cfg;
     bad.address = NULL;
     ASSERT_NULL_ARG("config->address", fsock_event_server_new(&bad, &cb, NULL, &server));
-    fsock_event_callbacks none = {NULL, NULL, NULL, NULL, NULL};
+    fsock_event_callbacks none = {NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     ASSERT_NULL_ARG("callbacks->received", fsock_event_server_new(&cfg, &none, NULL, &server));
     bad = cfg;
     bad.overflow = 5;

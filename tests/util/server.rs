@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use ferrosock::server::{Builder, Connection, HandlerResult, Hooks, Server, ServerHandle};
+use ferrosock::server::{
+    Builder, Connection, EventServer, HandlerResult, Hooks, Server, ServerHandle,
+};
 use ferrosock::{Address, Result, SockType, Socket, Timeout};
 
 /// How long a test waits for the server to do something before it fails;
@@ -55,6 +57,49 @@ impl Running {
 }
 
 impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(t) = self.thread.take() {
+            self.handle.shutdown();
+            let _ = t.join();
+        }
+    }
+}
+
+/// An event-loop server ([`EventServer`]) serving on its own thread;
+/// stopped on drop.
+pub struct RunningEvents {
+    pub server: Arc<EventServer>,
+    handle: ServerHandle,
+    thread: Option<JoinHandle<Result<()>>>,
+}
+
+impl RunningEvents {
+    /// Starts serving `server` on a new thread.
+    pub fn start(server: EventServer) -> RunningEvents {
+        let server = Arc::new(server);
+        let handle = server.handle();
+        let looping = Arc::clone(&server);
+        let thread = thread::spawn(move || looping.serve_forever());
+        RunningEvents {
+            server,
+            handle,
+            thread: Some(thread),
+        }
+    }
+
+    /// The address the server is bound to (with port 0, the real port).
+    pub fn addr(&self) -> Address {
+        self.server.local_addr().clone()
+    }
+
+    /// Stops the loops; returns what `serve_forever` returned.
+    pub fn stop(mut self) -> Result<()> {
+        self.handle.shutdown();
+        self.thread.take().unwrap().join().expect("loop thread")
+    }
+}
+
+impl Drop for RunningEvents {
     fn drop(&mut self) {
         if let Some(t) = self.thread.take() {
             self.handle.shutdown();

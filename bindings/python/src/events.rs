@@ -11,7 +11,8 @@
 //! | the factory's `open(peer)`             | `protocol_factory()`                        |
 //! | `opened(conn)`                         | `connection_made(transport)`                |
 //! | `received(conn, data) -> consumed`     | `data_received(data)`; `None` consumes all, an `int` says how many bytes (the rest comes back in front of the next data) |
-//! | `end(conn, rest)`                      | `eof_received()`; then, with bytes left unconsumed, the connection fails as cut mid-message |
+//! | `end(conn, rest)`                      | `eof_received()`; a true result keeps the connection open for writing (`conn.keep_open()`); with bytes left unconsumed, the connection fails as cut mid-message |
+//! | `write_paused(conn)` / `write_resumed(conn)` | `pause_writing()` / `resume_writing()`, each once per crossing; `pause_writing` already inside `Transport.write` when that write leaves more than the high mark unsent, as asyncio's `write` calls it |
 //! | `closed(error)`                        | `connection_lost(exc)`: `None`, or the exception CPython would raise for the error, or the one a protocol method raised |
 //!
 //! A protocol method that raises has its traceback printed (as asyncio's
@@ -29,9 +30,10 @@ use std::time::Duration;
 
 use ferrosock::server::{
     Conn, ConnHandle, EventServer as CoreServer, Overflow, Protocol, ProtocolFactory, Server,
+    WRITE_HIGH_WATER, WRITE_LOW_WATER,
 };
 use ferrosock::{Address, Cause, Error};
-use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyException, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
@@ -200,13 +202,18 @@ impl ProtocolFactory for PyFactory {
                 Ok((obj.unbind(), transport, optional))
             });
             match made {
-                Ok((obj, transport, optional)) => Box::new(PyProtocol {
-                    obj,
-                    transport,
-                    raised: None,
-                    optional,
-                    fatal: Arc::clone(&self.fatal),
-                }) as Box<dyn Protocol>,
+                Ok((obj, transport, optional)) => {
+                    if let Ok(mut slot) = transport.get().protocol.lock() {
+                        *slot = Some(obj.clone_ref(py));
+                    }
+                    Box::new(PyProtocol {
+                        obj,
+                        transport,
+                        raised: None,
+                        optional,
+                        fatal: Arc::clone(&self.fatal),
+                    }) as Box<dyn Protocol>
+                }
                 Err(err) => {
                     if err.is_instance_of::<PyException>(py) {
                         report(py, &err, "protocol_factory()");
@@ -351,7 +358,11 @@ impl Protocol for PyProtocol {
     fn end(&mut self, conn: &mut Conn<'_>, rest: &[u8]) {
         if self.optional.eof {
             Python::attach(|py| {
-                self.invoke(py, conn, intern!(py, "eof_received"), &[]);
+                let kept = self.invoke(py, conn, intern!(py, "eof_received"), &[]);
+                // asyncio: a true result keeps the transport open.
+                if kept.is_some_and(|v| v.is_truthy().unwrap_or(false)) {
+                    conn.keep_open();
+                }
             });
         }
         if !rest.is_empty() {
@@ -365,11 +376,38 @@ impl Protocol for PyProtocol {
         }
     }
 
+    fn write_paused(&mut self, conn: &mut Conn<'_>) {
+        Python::attach(|py| {
+            let transport = self.transport.get();
+            transport.during(conn, || transport.tell_paused(py));
+        });
+    }
+
+    fn write_resumed(&mut self, conn: &mut Conn<'_>) {
+        Python::attach(|py| {
+            let transport = self.transport.get();
+            if !transport.writing_paused.swap(false, Ordering::AcqRel) {
+                return;
+            }
+            let name = intern!(py, "resume_writing");
+            let result = transport.during(conn, || call(self.obj.bind(py), name, &[]));
+            if let Err(err) = result {
+                if !stop_if_fatal(py, &self.fatal, &err, conn) {
+                    report(py, &err, "protocol.resume_writing()");
+                }
+            }
+        });
+    }
+
     fn closed(&mut self, error: Option<&Error>) {
         Python::attach(|py| {
             let transport = self.transport.get();
             transport.closing.store(true, Ordering::Release);
             transport.closed.store(true, Ordering::Release);
+            // The transport held the protocol for pause_writing: break the
+            // cycle (protocols usually keep their transport).
+            let protocol = transport.protocol.lock().ok().and_then(|mut p| p.take());
+            drop(protocol);
             if !self.optional.lost {
                 return;
             }
@@ -420,6 +458,21 @@ pub struct Transport {
     handle: OnceLock<ConnHandle>,
     closing: AtomicBool,
     closed: AtomicBool,
+    /// The protocol, to call `pause_writing` from inside `write`, as
+    /// asyncio does; dropped when the connection closes.
+    protocol: Mutex<Option<Py<PyAny>>>,
+    /// `pause_reading()` was called (and no `resume_reading()` since).
+    reading_paused: AtomicBool,
+    /// `write_eof()` was called.
+    eof: AtomicBool,
+    /// The protocol has been told `pause_writing()`, and not yet
+    /// `resume_writing()`.
+    writing_paused: AtomicBool,
+    /// The write buffer's marks `(high, low)`, as set; `limits_pending`
+    /// when set outside the connection's callbacks, to hand to the core at
+    /// the next one.
+    limits: Mutex<(usize, usize)>,
+    limits_pending: AtomicBool,
 }
 
 impl Transport {
@@ -431,12 +484,46 @@ impl Transport {
             handle: OnceLock::new(),
             closing: AtomicBool::new(false),
             closed: AtomicBool::new(false),
+            protocol: Mutex::new(None),
+            reading_paused: AtomicBool::new(false),
+            eof: AtomicBool::new(false),
+            writing_paused: AtomicBool::new(false),
+            limits: Mutex::new((WRITE_HIGH_WATER, WRITE_LOW_WATER)),
+            limits_pending: AtomicBool::new(false),
+        }
+    }
+
+    /// Calls the protocol's `pause_writing()` unless it was told already
+    /// (asyncio's `_maybe_pause_protocol`: an exception is reported, and
+    /// the connection goes on).
+    fn tell_paused(&self, py: Python<'_>) {
+        if self.writing_paused.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let protocol = self
+            .protocol
+            .lock()
+            .ok()
+            .and_then(|p| p.as_ref().map(|p| p.clone_ref(py)));
+        if let Some(protocol) = protocol {
+            let protocol = protocol.bind(py);
+            let name = intern!(py, "pause_writing");
+            if protocol.hasattr(name).unwrap_or(false) {
+                if let Err(err) = call(protocol, name, &[]) {
+                    report(py, &err, "protocol.pause_writing()");
+                }
+            }
         }
     }
 
     /// Runs `f` (a protocol method) with `conn` reachable from the
     /// transport's methods on this thread.
     fn during<R>(&self, conn: &mut Conn<'_>, f: impl FnOnce() -> R) -> R {
+        if self.limits_pending.swap(false, Ordering::AcqRel) {
+            if let Ok(limits) = self.limits.lock() {
+                let _ = conn.set_write_buffer_limits(Some(limits.0), Some(limits.1));
+            }
+        }
         let outer = self
             .current
             .swap((conn as *mut Conn<'_>).cast::<c_void>(), Ordering::AcqRel);
@@ -478,16 +565,124 @@ impl Transport {
                     .unwrap_or_default()
             ))
         })?;
+        if self.eof.load(Ordering::Acquire) {
+            return Err(PyRuntimeError::new_err(
+                "Cannot call write() after write_eof()",
+            ));
+        }
         if self.closing.load(Ordering::Acquire) {
             return Ok(());
         }
         let bytes = view.as_slice();
-        if self.with_conn(|conn| conn.write(bytes)).is_none() {
-            if let Some(handle) = self.handle.get() {
-                handle.write(bytes);
+        match self.with_conn(|conn| {
+            conn.write(bytes);
+            conn.is_writing_paused()
+        }) {
+            // Past the high mark: asyncio's write calls pause_writing.
+            Some(true) => self.tell_paused(data.py()),
+            Some(false) => {}
+            None => {
+                if let Some(handle) = self.handle.get() {
+                    handle.write(bytes);
+                }
             }
         }
         Ok(())
+    }
+
+    /// Stops reading until `resume_reading()`: `data_received` is not
+    /// called meanwhile. Does nothing when paused already or closing.
+    fn pause_reading(&self) {
+        if !self.is_reading() {
+            return;
+        }
+        self.reading_paused.store(true, Ordering::Release);
+        if self.with_conn(|conn| conn.pause_reading()).is_none() {
+            if let Some(handle) = self.handle.get() {
+                handle.pause_reading();
+            }
+        }
+    }
+
+    /// Reads again; what arrived meanwhile is delivered at once. Does
+    /// nothing when not paused or closing.
+    fn resume_reading(&self) {
+        if self.closing.load(Ordering::Acquire) || !self.reading_paused.load(Ordering::Acquire) {
+            return;
+        }
+        self.reading_paused.store(false, Ordering::Release);
+        if self.with_conn(|conn| conn.resume_reading()).is_none() {
+            if let Some(handle) = self.handle.get() {
+                handle.resume_reading();
+            }
+        }
+    }
+
+    /// Whether the transport reads: not paused, not closing.
+    fn is_reading(&self) -> bool {
+        !self.reading_paused.load(Ordering::Acquire) && !self.closing.load(Ordering::Acquire)
+    }
+
+    /// Shuts the writing side once what was written is sent; reading goes
+    /// on; `write()` raises `RuntimeError` afterwards.
+    fn write_eof(&self) {
+        if self.closing.load(Ordering::Acquire) || self.eof.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        if self.with_conn(|conn| conn.write_eof()).is_none() {
+            if let Some(handle) = self.handle.get() {
+                handle.write_eof();
+            }
+        }
+    }
+
+    /// Always true: TCP and Unix stream connections can half-close.
+    fn can_write_eof(&self) -> bool {
+        true
+    }
+
+    /// asyncio's water marks for `pause_writing` / `resume_writing`:
+    /// `high` defaults to 64 KiB (four times `low` when only that is
+    /// given), `low` to a quarter of `high`; `ValueError` unless
+    /// `high >= low >= 0`.
+    #[pyo3(signature = (high=None, low=None))]
+    fn set_write_buffer_limits(
+        &self,
+        py: Python<'_>,
+        high: Option<i64>,
+        low: Option<i64>,
+    ) -> PyResult<()> {
+        let high = match (high, low) {
+            (Some(h), _) => h,
+            (None, None) => WRITE_HIGH_WATER as i64,
+            (None, Some(l)) => l.saturating_mul(4),
+        };
+        let low = low.unwrap_or_else(|| high.div_euclid(4));
+        if !(high >= low && low >= 0) {
+            return Err(PyValueError::new_err(format!(
+                "high ({high}) must be >= low ({low}) must be >= 0"
+            )));
+        }
+        let (high, low) = (high as usize, low as usize);
+        if let Ok(mut limits) = self.limits.lock() {
+            *limits = (high, low);
+        }
+        let paused = self.with_conn(|conn| {
+            let _ = conn.set_write_buffer_limits(Some(high), Some(low));
+            conn.is_writing_paused()
+        });
+        match paused {
+            Some(true) => self.tell_paused(py),
+            Some(false) => {}
+            None => self.limits_pending.store(true, Ordering::Release),
+        }
+        Ok(())
+    }
+
+    /// `(low, high)`, as asyncio gives them.
+    fn get_write_buffer_limits(&self) -> (usize, usize) {
+        let (high, low) = self.limits.lock().map(|l| *l).unwrap_or_default();
+        (low, high)
     }
 
     /// `write` of each item of `list_of_data`.

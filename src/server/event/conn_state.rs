@@ -7,7 +7,9 @@ use std::time::Instant;
 use crate::addr::Address;
 use crate::error::Error;
 
-use super::protocol::{Ending, Protocol};
+use super::conn::Ending;
+use super::flow::Flow;
+use super::protocol::Protocol;
 
 /// Where a connection is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,6 +18,11 @@ pub(crate) enum Phase {
     Open,
     /// The client sent end of file; sending what is buffered, then close.
     Flushing,
+    /// The client sent end of file and the protocol kept the connection
+    /// open ([`super::Conn::keep_open`]): writing goes on until the
+    /// protocol closes it or shuts its side, then it closes once all is
+    /// sent.
+    KeptOpen,
     /// Our side is shut for writing after [`super::Conn::close`]; reading
     /// and discarding until the client closes too (so that unread input
     /// does not turn our close into a reset that destroys the reply), for a
@@ -32,10 +39,16 @@ pub(crate) struct ConnState {
     /// Output the socket has not taken yet.
     pub(crate) out: Vec<u8>,
     pub(crate) ending: Ending,
+    /// Flow control and half-close.
+    pub(crate) flow: Flow,
     pub(crate) phase: Phase,
     /// The socket may have bytes to read: set by a readable event, cleared
     /// by a short read, `EAGAIN` or end of file.
     pub(crate) readable: bool,
+    /// An event said the client closed (or the socket failed): a short
+    /// read does not clear `readable` then, so that the end of file (or
+    /// error) behind the last bytes is read too.
+    pub(crate) read_closed: bool,
     /// The last `send` met a full socket buffer: wait for a writable event.
     pub(crate) write_blocked: bool,
     /// Last time bytes moved either way; kept up to date only when

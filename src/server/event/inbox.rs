@@ -39,6 +39,32 @@ pub(crate) enum Command {
         slot: usize,
         generation: u64,
     },
+    WriteEof {
+        slot: usize,
+        generation: u64,
+    },
+    Reading {
+        slot: usize,
+        generation: u64,
+        paused: bool,
+    },
+}
+
+impl Command {
+    /// The connection the command is for: slot and generation.
+    pub(crate) fn target(&self) -> (usize, u64) {
+        match self {
+            Command::Write {
+                slot, generation, ..
+            }
+            | Command::Reading {
+                slot, generation, ..
+            }
+            | Command::Close { slot, generation }
+            | Command::Abort { slot, generation }
+            | Command::WriteEof { slot, generation } => (*slot, *generation),
+        }
+    }
 }
 
 pub(crate) struct Inbox {
@@ -116,8 +142,8 @@ impl Inbox {
     }
 }
 
-/// A connection of an event-loop server that can be written to (or
-/// closed) from anywhere: from another connection's
+/// A connection of an event-loop server that can be written to, closed,
+/// half-closed or paused from anywhere: from another connection's
 /// [`crate::server::Protocol`], or from any thread. Cheap to clone; get one
 /// with [`crate::server::Conn::handle`].
 ///
@@ -165,6 +191,41 @@ impl ConnHandle {
         self.inbox.push(Command::Abort {
             slot: self.slot,
             generation: self.generation,
+        })
+    }
+
+    /// Shuts the connection's writing side once what was queued before is
+    /// sent, as [`crate::server::Conn::write_eof`]; later writes are
+    /// dropped (logged). `false` when the loop has stopped.
+    pub fn write_eof(&self) -> bool {
+        self.inbox.push(Command::WriteEof {
+            slot: self.slot,
+            generation: self.generation,
+        })
+    }
+
+    /// Stops reading from the client, as
+    /// [`crate::server::Conn::pause_reading`], once the loop takes the
+    /// command: bytes already being delivered still are. Pauses and
+    /// resumes take effect in the order they were asked, by handles and
+    /// the connection's own callbacks alike. `false` when the loop has
+    /// stopped.
+    pub fn pause_reading(&self) -> bool {
+        self.reading(true)
+    }
+
+    /// Reads from the client again, as
+    /// [`crate::server::Conn::resume_reading`] (what arrived meanwhile is
+    /// delivered at once). `false` when the loop has stopped.
+    pub fn resume_reading(&self) -> bool {
+        self.reading(false)
+    }
+
+    fn reading(&self, paused: bool) -> bool {
+        self.inbox.push(Command::Reading {
+            slot: self.slot,
+            generation: self.generation,
+            paused,
         })
     }
 

@@ -36,15 +36,32 @@
 //! destroys the reply; a client that a handle writes to but that does not
 //! read is failed past [`HANDLE_OUTPUT_LIMIT`] unsent bytes. A protocol that panics is logged and its connection
 //! closed; the others go on.
+//!
+//! Flow control and half-close are asyncio's transport's, per connection
+//! (`flow.rs`): a protocol pauses and resumes reading
+//! ([`Conn::pause_reading`], also through a [`ConnHandle`]); its write
+//! buffer has high and low water marks (64 KiB and 16 KiB by default,
+//! [`Conn::set_write_buffer_limits`]) and it hears
+//! [`Protocol::write_paused`] / [`Protocol::write_resumed`] as the
+//! buffer crosses them — after the callback that wrote returns, never
+//! from inside [`Conn::write`]; [`Conn::write_eof`] shuts the writing
+//! side once all is sent while reading goes on; and [`Protocol::end`] may
+//! keep the connection open after the client's end of file
+//! ([`Conn::keep_open`], asyncio's `eof_received` returning true).
 
 mod calls;
+mod conn;
 mod conn_state;
+mod flow;
 mod inbox;
 mod protocol;
 mod reactor;
 mod server;
+mod step;
 
+pub use conn::{Conn, OUTPUT_HIGH_WATER};
+pub use flow::{WRITE_HIGH_WATER, WRITE_LOW_WATER};
 pub use inbox::{ConnHandle, HANDLE_OUTPUT_LIMIT};
-pub use protocol::{Conn, Protocol, ProtocolFactory, OUTPUT_HIGH_WATER};
+pub use protocol::{Protocol, ProtocolFactory};
 pub use server::EventServer;
 pub(crate) use server::Parts;

@@ -1,13 +1,10 @@
-//! [`Protocol`]: the user's code in an event-loop server, and [`Conn`],
-//! what it gets to act on its connection.
-
-use std::sync::Arc;
+//! [`Protocol`]: the user's code in an event-loop server, and
+//! [`ProtocolFactory`], what makes one per connection.
 
 use crate::addr::Address;
-use crate::error::{Cause, Error, REJECTED};
+use crate::error::{Cause, Error};
 
-use super::super::handle::ServerHandle;
-use super::inbox::{Command, ConnHandle, Inbox};
+use super::conn::Conn;
 
 /// What an event-loop server does with one connection: code that reacts to
 /// bytes instead of waiting for them, like asyncio's `Protocol`.
@@ -54,9 +51,13 @@ pub trait Protocol: 'static {
 
     /// The client closed its side (end of file); `rest` is the input left
     /// unconsumed. After this returns, the engine sends what is still
-    /// buffered and closes the connection. Default: if `rest` is not empty
-    /// the client vanished mid-message, and the connection fails with
-    /// [`Cause::IncompleteFrame`] (reported to [`Protocol::closed`]).
+    /// buffered and closes the connection — unless this called
+    /// [`Conn::keep_open`] (asyncio's `eof_received` returning true): then
+    /// the connection stays open for writing until the protocol closes it
+    /// ([`Conn::close`], [`Conn::write_eof`], a handle's). Default: if
+    /// `rest` is not empty the client vanished mid-message, and the
+    /// connection fails with [`Cause::IncompleteFrame`] (reported to
+    /// [`Protocol::closed`]).
     fn end(&mut self, conn: &mut Conn<'_>, rest: &[u8]) {
         if !rest.is_empty() {
             conn.fail(Error::new(
@@ -67,6 +68,36 @@ pub trait Protocol: 'static {
                 },
             ));
         }
+    }
+
+    /// More than the high water mark
+    /// ([`Conn::set_write_buffer_limits`], 64 KiB by default) of output
+    /// waits to be sent: stop producing until [`Protocol::write_resumed`]
+    /// (asyncio's `pause_writing`). Writing more is still accepted; this
+    /// only says that the client reads slower than the protocol writes.
+    ///
+    /// When: a [`Conn::write`] that takes the buffer past the high mark
+    /// first sends what the socket takes, as asyncio's `write` does; if
+    /// more than the mark is still unsent, the protocol is paused —
+    /// [`Conn::is_writing_paused`] turns true at once, so a callback that
+    /// writes in a loop can stop — and this is called when that callback
+    /// returns, never from inside `write` (Rust's borrow rules would not
+    /// allow it, and a re-entrant call is asyncio's most common flow-control
+    /// bug). For a [`crate::server::ConnHandle`]'s writes, after the loop
+    /// has queued them and sent what it could. If the socket then takes the
+    /// rest, [`Protocol::write_resumed`] follows at once: the two always
+    /// alternate. Default: nothing.
+    fn write_paused(&mut self, conn: &mut Conn<'_>) {
+        let _ = conn;
+    }
+
+    /// The output buffer has drained to the low water mark (16 KiB by
+    /// default) after a [`Protocol::write_paused`]: produce again
+    /// (asyncio's `resume_writing`). Called when a send empties the buffer
+    /// that far, never from inside [`Conn::write`]; what this writes is
+    /// sent at once. Default: nothing.
+    fn write_resumed(&mut self, conn: &mut Conn<'_>) {
+        let _ = conn;
     }
 
     /// The connection is closed, for whatever reason; the last call this
@@ -94,148 +125,4 @@ where
     fn open(&self, peer: &Address) -> Box<dyn Protocol> {
         Box::new(self(peer))
     }
-}
-
-/// What a callback of a [`Protocol`] can do with its connection: write,
-/// close, fail, and learn who the client is.
-///
-/// Writes are buffered and sent when the callback returns, so a reply in
-/// several pieces still leaves in one system call. Sending never blocks:
-/// what the socket does not take stays buffered and goes out when the
-/// client reads; while more than [`OUTPUT_HIGH_WATER`] bytes wait, the
-/// engine stops reading from that connection, so a client that sends
-/// without reading cannot make the server buffer without bound.
-pub struct Conn<'a> {
-    pub(crate) peer: &'a Address,
-    pub(crate) out: &'a mut Vec<u8>,
-    pub(crate) ending: &'a mut Ending,
-    pub(crate) server: &'a ServerHandle,
-    pub(crate) inbox: &'a Arc<Inbox>,
-    pub(crate) slot: usize,
-    pub(crate) generation: u64,
-}
-
-/// How many bytes of unsent output a connection may have before the engine
-/// stops reading from it (and starts again when all is sent).
-pub const OUTPUT_HIGH_WATER: usize = 1 << 20;
-
-/// Whether a protocol asked to end its connection.
-#[derive(Debug, Default)]
-pub(crate) enum Ending {
-    #[default]
-    No,
-    /// [`Conn::close`]: send what is buffered, then close.
-    Close,
-    /// [`Conn::fail`]: close now, report this.
-    Fail(Error),
-}
-
-impl Conn<'_> {
-    /// Queues `data` to be sent to the client, after everything written
-    /// to it before — through this `Conn` or a [`ConnHandle`].
-    pub fn write(&mut self, data: &[u8]) {
-        if !matches!(self.ending, Ending::No) {
-            return;
-        }
-        if self.inbox.pending() {
-            // Handles' writes wait in the inbox: queue behind them.
-            self.inbox.push(Command::Write {
-                slot: self.slot,
-                generation: self.generation,
-                data: data.to_vec(),
-            });
-        } else {
-            self.out.extend_from_slice(data);
-        }
-    }
-
-    /// Closes the connection once everything written so far is sent;
-    /// nothing more is read or written. [`Protocol::closed`] gets `None`.
-    pub fn close(&mut self) {
-        if !matches!(self.ending, Ending::No) {
-            return;
-        }
-        if self.inbox.pending() {
-            // After the writes that wait in the inbox.
-            self.inbox.push(Command::Close {
-                slot: self.slot,
-                generation: self.generation,
-            });
-        } else {
-            *self.ending = Ending::Close;
-        }
-    }
-
-    /// Closes the connection now, dropping unsent output, and reports
-    /// `error` to [`Protocol::closed`] — for a client that broke the
-    /// protocol.
-    pub fn fail(&mut self, error: Error) {
-        if !matches!(self.ending, Ending::Fail(_)) {
-            self.out.clear();
-            *self.ending = Ending::Fail(error);
-        }
-    }
-
-    /// Closes the connection now, like [`Conn::fail`], because the client
-    /// sent something the protocol cannot accept: [`Protocol::closed`] gets
-    /// a [`Cause::InvalidMessage`] saying `why`, with the operation
-    /// `"protocol"` and the client's address
-    /// (`protocol 127.0.0.1:50312: invalid message: WHY; the server closed
-    /// the connection`).
-    pub fn reject(&mut self, why: impl Into<String>) {
-        let error = Error::new(REJECTED, Cause::InvalidMessage(why.into())).with_target(self.peer);
-        self.fail(error);
-    }
-
-    /// Closes the connection at once, dropping unsent output (asyncio's
-    /// `transport.abort()`); [`Protocol::closed`] gets `ECONNABORTED`.
-    pub fn abort(&mut self) {
-        self.fail(aborted(self.peer));
-    }
-
-    /// The client's address.
-    pub fn peer(&self) -> &Address {
-        self.peer
-    }
-
-    /// Bytes written and not yet taken by the socket.
-    pub fn pending(&self) -> usize {
-        self.out.len()
-    }
-
-    /// A handle to write to (or close) this connection later, from another
-    /// connection's callback or from any thread; see [`ConnHandle`].
-    pub fn handle(&self) -> ConnHandle {
-        ConnHandle {
-            inbox: Arc::clone(self.inbox),
-            slot: self.slot,
-            generation: self.generation,
-        }
-    }
-
-    /// The server, to stop it from a callback
-    /// ([`ServerHandle::shutdown`] only asks there, and returns at once).
-    pub fn server(&self) -> &ServerHandle {
-        self.server
-    }
-}
-
-impl std::fmt::Debug for Conn<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Conn")
-            .field("peer", self.peer)
-            .field("pending", &self.out.len())
-            .field("ending", self.ending)
-            .finish()
-    }
-}
-
-/// The error of a connection closed by [`Conn::abort`] or
-/// [`ConnHandle::abort`].
-pub(crate) fn aborted(peer: &Address) -> Error {
-    Error::os(
-        "abort",
-        std::io::Error::from_raw_os_error(libc::ECONNABORTED),
-    )
-    .with_target(peer)
 }

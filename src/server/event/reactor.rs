@@ -10,7 +10,9 @@
 //! Readiness is edge-triggered, so the loop keeps, per connection, what it
 //! learned: `readable` until a read comes back short (a stream socket
 //! returns less than asked only when its queue is empty, and any byte that
-//! arrives later raises a new event), `write_blocked` from an `EAGAIN` on
+//! arrives later raises a new event) — unless an event said the client
+//! closed, whose end of file may wait behind the last bytes and raises no
+//! event of its own — `write_blocked` from an `EAGAIN` on
 //! `send` until the next writable event. A connection that still has input
 //! after [`READS_PER_TURN`] reads waits in `again` for the next turn, so
 //! one fast client cannot starve the others.
@@ -32,10 +34,12 @@ use crate::error::{Cause, Error, Result};
 use super::super::config::Overflow;
 use super::super::hooks::Panicked;
 use super::calls;
+use super::conn::{aborted, Ending};
 use super::conn_state::{ConnState, Phase};
+use super::flow::{Eof, Flow};
 use super::inbox::{Command, Inbox, HANDLE_OUTPUT_LIMIT};
-use super::protocol::{aborted, Conn, Ending, Protocol, OUTPUT_HIGH_WATER};
 use super::server::Shared;
+use super::step::{call, flush, split, step, After, Ctx};
 
 const LISTENER: Token = Token(0);
 const CONTROL: Token = Token(1);
@@ -44,8 +48,6 @@ const FIRST_CONN: usize = 3;
 
 /// Bytes read per `recv`; one buffer per loop, shared by its connections.
 const READ_BUF: usize = 64 * 1024;
-/// Reads one connection gets per turn before the others have theirs.
-const READS_PER_TURN: usize = 16;
 /// Connections accepted per turn before the others have theirs.
 const ACCEPTS_PER_TURN: usize = 64;
 /// How long a closing connection reads (and drops) what the client still
@@ -53,9 +55,6 @@ const ACCEPTS_PER_TURN: usize = 64;
 const LINGER: Duration = Duration::from_secs(2);
 /// Pause before accepting again when the process is out of descriptors.
 const ACCEPT_RETRY: Duration = Duration::from_millis(100);
-/// Buffers larger than this are given back when they empty, so that an
-/// idle connection costs little memory after a burst.
-const KEEP_CAPACITY: usize = 64 * 1024;
 
 const OP: &str = "serve_forever";
 
@@ -78,13 +77,6 @@ pub(crate) struct Reactor {
     touched: Vec<usize>,
     /// Generation of the last connection opened.
     generation: u64,
-}
-
-/// What one round of work on a connection left to do.
-enum After {
-    Keep,
-    Finish(Option<Error>),
-    Panicked(String),
 }
 
 impl Reactor {
@@ -147,7 +139,8 @@ impl Reactor {
                     Token(t) => {
                         let readable = ev.is_readable() || ev.is_read_closed() || ev.is_error();
                         let writable = ev.is_writable() || ev.is_write_closed() || ev.is_error();
-                        self.on_event(t - FIRST_CONN, readable, writable);
+                        let closed = ev.is_read_closed() || ev.is_error();
+                        self.on_event(t - FIRST_CONN, readable, writable, closed);
                     }
                 }
             }
@@ -205,9 +198,10 @@ impl Reactor {
         (base / 4).max(Duration::from_millis(5))
     }
 
-    fn on_event(&mut self, i: usize, readable: bool, writable: bool) {
+    fn on_event(&mut self, i: usize, readable: bool, writable: bool, closed: bool) {
         if let Some(Some(c)) = self.conns.get_mut(i) {
             c.readable |= readable;
+            c.read_closed |= closed;
             if writable {
                 c.write_blocked = false;
             }
@@ -313,8 +307,10 @@ impl Reactor {
             input: Vec::new(),
             out: Vec::new(),
             ending: Ending::No,
+            flow: Flow::default(),
             phase: Phase::Open,
             readable: false,
+            read_closed: false,
             write_blocked: false,
             last_active: Instant::now(),
             timed: self.shared.config.idle_timeout.is_some(),
@@ -352,8 +348,26 @@ impl Reactor {
         };
         let after = step(c, &mut self.scratch, &ctx, &mut self.again);
         if let After::Keep = after {
+            if !c.out.is_empty() {
+                return;
+            }
+            // Half-close (`write_eof`): everything is sent, shut our side.
+            if c.flow.eof == Eof::Asked && matches!(c.ending, Ending::No) {
+                if let Err(err) = c.socket.shutdown(std::net::Shutdown::Write) {
+                    let err = Error::os("shutdown", err).with_target(&c.peer);
+                    return self.finish(i, Some(err), true);
+                }
+                c.flow.eof = Eof::Shut;
+            }
+            // The client closed first and the protocol, which kept the
+            // connection open, has now finished with it too.
+            if c.phase == Phase::KeptOpen
+                && (matches!(c.ending, Ending::Close) || c.flow.eof == Eof::Shut)
+            {
+                return self.finish(i, None, true);
+            }
             // Our side is closed: linger, reading until the client closes.
-            if c.phase == Phase::Open && matches!(c.ending, Ending::Close) && c.out.is_empty() {
+            if c.phase == Phase::Open && matches!(c.ending, Ending::Close) {
                 let _ = c.socket.shutdown(std::net::Shutdown::Write);
                 c.phase = Phase::Lingering;
                 c.timed = true;
@@ -419,7 +433,15 @@ impl Reactor {
         let now = Instant::now();
         let idle = self.idle_timeout();
         for i in 0..self.conns.len() {
-            let Some(c) = &self.conns[i] else { continue };
+            let Some(c) = &mut self.conns[i] else {
+                continue;
+            };
+            if c.flow.reading_paused && c.phase != Phase::Lingering {
+                // The protocol, not the client, is waiting: the idle
+                // clock starts again when reading resumes.
+                c.last_active = now;
+                continue;
+            }
             let quiet = now.saturating_duration_since(c.last_active);
             if c.phase == Phase::Lingering {
                 if quiet >= LINGER {
@@ -465,13 +487,7 @@ impl Reactor {
             }
             let mut commands = std::mem::take(&mut self.commands);
             for command in commands.drain(..) {
-                let (slot, generation) = match &command {
-                    Command::Write {
-                        slot, generation, ..
-                    }
-                    | Command::Close { slot, generation }
-                    | Command::Abort { slot, generation } => (*slot, *generation),
-                };
+                let (slot, generation) = command.target();
                 let Some(Some(c)) = self.conns.get_mut(slot) else {
                     continue;
                 };
@@ -481,6 +497,15 @@ impl Reactor {
                 match command {
                     Command::Write { data, .. } => {
                         if !matches!(c.ending, Ending::No) {
+                            continue;
+                        }
+                        if matches!(c.flow.eof, Eof::Asked | Eof::Shut) {
+                            let line = format!(
+                                "{}: write after write_eof: {} bytes dropped",
+                                c.peer,
+                                data.len()
+                            );
+                            self.log(&line);
                             continue;
                         }
                         if c.out.len() > HANDLE_OUTPUT_LIMIT {
@@ -510,6 +535,19 @@ impl Reactor {
                             c.ending = Ending::Fail(aborted(&c.peer));
                         }
                     }
+                    Command::WriteEof { .. } => {
+                        if matches!(c.flow.eof, Eof::No | Eof::Queued) {
+                            c.flow.eof = Eof::Asked;
+                        }
+                    }
+                    Command::Reading { paused, .. } => {
+                        if matches!(c.ending, Ending::No) {
+                            if c.flow.reading_paused && !paused {
+                                c.last_active = Instant::now();
+                            }
+                            c.flow.reading_paused = paused;
+                        }
+                    }
                 }
                 if !c.touched {
                     c.touched = true;
@@ -532,197 +570,6 @@ impl Reactor {
     }
 }
 
-/// Runs a protocol callback; a panic becomes its message.
-fn call<R>(f: impl FnOnce() -> R) -> std::result::Result<R, String> {
-    catch_unwind(AssertUnwindSafe(f)).map_err(|payload| Panicked::from_payload(payload).0)
-}
-
 fn peer_of(addr: &SockAddr) -> Address {
     Address::from_sockaddr(addr).unwrap_or(Address::Unix(UnixAddr::Unnamed))
-}
-
-/// One round on one connection; see [`Reactor::drive`].
-/// What a round on one connection needs from its loop.
-struct Ctx<'a> {
-    shared: &'a Shared,
-    inbox: &'a Arc<Inbox>,
-    slot: usize,
-}
-
-fn step(c: &mut ConnState, scratch: &mut [u8], ctx: &Ctx<'_>, again: &mut Vec<usize>) -> After {
-    if let Err(err) = flush(c) {
-        return After::Finish(Some(err));
-    }
-    let mut reads = 0;
-    while c.readable && c.out.len() < OUTPUT_HIGH_WATER && matches!(c.ending, Ending::No)
-        || c.readable && c.phase == Phase::Lingering
-    {
-        if reads == READS_PER_TURN {
-            again.push(ctx.slot);
-            break;
-        }
-        reads += 1;
-        let n = match calls::recv(c.fd(), scratch) {
-            Ok(n) => n,
-            Err(err) if err.kind() == ErrorKind::WouldBlock => {
-                c.readable = false;
-                break;
-            }
-            Err(err) if err.kind() == ErrorKind::Interrupted => continue,
-            Err(err) => {
-                let err = Error::os("recv", err).with_target(&c.peer);
-                return After::Finish(Some(err));
-            }
-        };
-        if c.timed {
-            c.last_active = Instant::now();
-        }
-        if n < scratch.len() {
-            c.readable = false;
-        }
-        if n == 0 {
-            return end_of_input(c, ctx);
-        }
-        if c.phase == Phase::Lingering {
-            continue;
-        }
-        if let Err(why) = deliver(c, &scratch[..n], ctx) {
-            return After::Panicked(why);
-        }
-        if let Some(err) = c.failed() {
-            return After::Finish(Some(err));
-        }
-        if let Err(err) = flush(c) {
-            return After::Finish(Some(err));
-        }
-    }
-    if let Some(err) = c.failed() {
-        return After::Finish(Some(err));
-    }
-    if c.phase == Phase::Flushing && c.out.is_empty() {
-        return After::Finish(None);
-    }
-    After::Keep
-}
-
-/// A connection's protocol, its unconsumed input, and the [`Conn`] its
-/// callbacks get — borrowed apart, so that a callback can be given both.
-fn split<'a>(
-    c: &'a mut ConnState,
-    ctx: &Ctx<'a>,
-) -> (&'a mut Box<dyn Protocol>, &'a mut Vec<u8>, Conn<'a>) {
-    let ConnState {
-        peer,
-        protocol,
-        input,
-        out,
-        ending,
-        generation,
-        ..
-    } = c;
-    let conn = Conn {
-        peer,
-        out,
-        ending,
-        server: &ctx.shared.handle,
-        inbox: ctx.inbox,
-        slot: ctx.slot,
-        generation: *generation,
-    };
-    (protocol, input, conn)
-}
-
-/// Hands bytes to the protocol, keeping what it does not consume.
-fn deliver(c: &mut ConnState, data: &[u8], ctx: &Ctx<'_>) -> std::result::Result<(), String> {
-    let (protocol, input, mut conn) = split(c, ctx);
-    if input.is_empty() {
-        let used = call(|| protocol.received(&mut conn, data))?.min(data.len());
-        input.extend_from_slice(&data[used..]);
-    } else {
-        input.extend_from_slice(data);
-        let used = call(|| protocol.received(&mut conn, input))?.min(input.len());
-        input.drain(..used);
-        if input.is_empty() && input.capacity() > KEEP_CAPACITY {
-            *input = Vec::new();
-        }
-    }
-    let limit = ctx.shared.config.max_unconsumed;
-    if input.len() > limit && matches!(conn.ending, Ending::No) {
-        conn.fail(
-            Error::new(
-                "recv",
-                Cause::FrameTooLarge {
-                    limit: limit as u64,
-                    declared: None,
-                },
-            )
-            .with_target(format!(
-                "{} ({} bytes unconsumed)",
-                conn.peer(),
-                input.len()
-            )),
-        );
-    }
-    Ok(())
-}
-
-/// The client sent end of file: let the protocol see what is left, then
-/// send what is buffered and close.
-fn end_of_input(c: &mut ConnState, ctx: &Ctx<'_>) -> After {
-    if c.phase == Phase::Lingering {
-        return After::Finish(None);
-    }
-    c.phase = Phase::Flushing;
-    let rest = std::mem::take(&mut c.input);
-    let (protocol, _, mut conn) = split(c, ctx);
-    if let Err(why) = call(|| protocol.end(&mut conn, &rest)) {
-        return After::Panicked(why);
-    }
-    if let Some(err) = c.failed() {
-        return After::Finish(Some(err));
-    }
-    if let Err(err) = flush(c) {
-        return After::Finish(Some(err));
-    }
-    if c.out.is_empty() {
-        After::Finish(None)
-    } else {
-        After::Keep
-    }
-}
-
-/// Sends buffered output until it is all gone or the socket is full.
-fn flush(c: &mut ConnState) -> Result<()> {
-    if c.out.is_empty() || c.write_blocked {
-        return Ok(());
-    }
-    let mut sent = 0;
-    let result = loop {
-        if sent == c.out.len() {
-            break Ok(());
-        }
-        match calls::send(c.fd(), &c.out[sent..]) {
-            Ok(n) => sent += n,
-            Err(err) if err.kind() == ErrorKind::WouldBlock => {
-                c.write_blocked = true;
-                break Ok(());
-            }
-            Err(err) if err.kind() == ErrorKind::Interrupted => {}
-            Err(err) => break Err(Error::os("send", err).with_target(&c.peer)),
-        }
-    };
-    if sent > 0 {
-        if c.timed {
-            c.last_active = Instant::now();
-        }
-        if sent == c.out.len() {
-            c.out.clear();
-            if c.out.capacity() > KEEP_CAPACITY {
-                c.out = Vec::new();
-            }
-        } else {
-            c.out.drain(..sent);
-        }
-    }
-    result
 }

@@ -18,10 +18,23 @@ anywhere: the loops are ferrosock's, in Rust (each on one ``epoll``), and
         server.serve_forever()
 
 The protocol interface is asyncio's (``connection_made``,
-``data_received``, ``eof_received``, ``connection_lost``; a transport with
-``write``, ``writelines``, ``close``, ``abort``, ``is_closing``,
-``get_extra_info("peername")``, ``get_write_buffer_size``), so an
-``asyncio.Protocol`` subclass works unchanged. One addition: if
+``data_received``, ``eof_received``, ``connection_lost``,
+``pause_writing``, ``resume_writing``; a transport with ``write``,
+``writelines``, ``close``, ``abort``, ``is_closing``,
+``get_extra_info("peername")``, ``get_write_buffer_size``,
+``pause_reading``, ``resume_reading``, ``is_reading``, ``write_eof``,
+``can_write_eof``, ``set_write_buffer_limits``,
+``get_write_buffer_limits``), so an ``asyncio.Protocol`` subclass works
+unchanged.
+
+Flow control is asyncio's too: ``pause_writing()`` is called from inside
+the ``write()`` that leaves more than the high water mark (64 KiB by
+default) unsent — after the socket took what it could, as asyncio's
+``write`` does — and ``resume_writing()`` once sending drains the buffer
+to the low mark (16 KiB); ``eof_received()`` returning true keeps the
+connection open for writing after the client's end of file (close it, or
+``write_eof()``, when done), and ``write_eof()`` half-closes while reading
+goes on. One addition: if
 ``data_received`` returns an ``int``, only that many bytes count as
 consumed; the rest is given again, in front of the next data — a protocol
 waiting for a whole message returns 0 until it has one, and never buffers
@@ -57,6 +70,14 @@ class BaseProtocol:
         for an idle timeout, a ``ConnectionResetError``, or what a
         protocol method raised)."""
 
+    def pause_writing(self):
+        """More than the transport's high water mark waits to be sent:
+        stop writing until ``resume_writing()``."""
+
+    def resume_writing(self):
+        """The write buffer has drained to the low water mark after
+        ``pause_writing()``: write again."""
+
 
 class Protocol(BaseProtocol):
     """A stream protocol (asyncio's ``Protocol``)."""
@@ -66,8 +87,10 @@ class Protocol(BaseProtocol):
         bytes of ``data`` were consumed; see the module docs."""
 
     def eof_received(self):
-        """The client closed its side. Afterwards the server sends what is
-        buffered and closes the connection."""
+        """The client closed its side. Return a true value to keep the
+        connection open for writing (then close it, or ``write_eof()``,
+        when done); otherwise the server sends what is buffered and closes
+        the connection."""
 
 
 def _address_text(server_address):
