@@ -311,6 +311,16 @@ def event_mode_sentence(res, ref):
             "servers stay for handlers written in the blocking style.")
 
 
+def repeat_spread(res):
+    """The widest (max − min) / median of requests/s over the repeated cells, in %."""
+    spreads = []
+    for s, _, _ in res.servers("repeat"):
+        ok = [c["rps"] for c in res.find("repeat", s) if c["status"] == "ok"]
+        if len(ok) >= 2:
+            spreads.append((max(ok) - min(ok)) / statistics.median(ok) * 100)
+    return max(spreads) if spreads else None
+
+
 def findings(res):
     """Where the time goes behind each missed target, from this run's
     figures and profiles (and from reading the code they ran)."""
@@ -603,6 +613,12 @@ def render(res, chart_files, chart_rel):
       "hit the Nagle/delayed-ACK stall measured separately below).\n")
 
     w("\n## Targets\n")
+    noise = repeat_spread(res)
+    if noise is not None:
+        w(f"Each verdict comes from one run of each cell. On this machine the same server measured three "
+          f"times in a row differed by up to {noise:.0f} % (see *Spread* below), so a ratio within about "
+          f"that much of its threshold is not a clear result either way; the servers of one cell are "
+          f"measured one after the other, so a slow spell of the machine falls on them alike.\n\n")
     w(table(["target", "verdict", "evidence (ferrosock / peer)"], targets(res)))
 
     found = findings(res)

@@ -239,38 +239,64 @@ class Bench:
                "--duration", str(self.dur), "--warmup", str(self.warm)] + [str(x) for x in extra]
         return run_json(cmd, timeout or (self.dur + self.warm + 60), pin=self.client_pin)
 
+    def start(self, cmd, note):
+        """A running Server, or (status, note) when it is skipped or fails to start."""
+        if cmd is None:
+            return ("skip", note)
+        try:
+            return Server(cmd, pin=self.server_pin)
+        except Skip as e:
+            return ("skip", str(e))
+        except Failed as e:
+            return ("error", str(e))
+
+    def measure(self, group, name, label, side, server, fields, thunk):
+        """Runs one cell's thunk on `server` (or records why it cannot) and records it."""
+        if isinstance(server, tuple):
+            self.record(group, name, label, side, server[0], server[1], **fields)
+            return
+        if not server.alive():
+            self.record(group, name, label, side, "error", f"server died: {server.stderr_tail()}", **fields)
+            return
+        try:
+            out = thunk(server)
+            merged = dict(fields)
+            merged.update(out)
+            self.record(group, name, label, side, "ok", **merged)
+        except Skip as e:
+            self.record(group, name, label, side, "skip", str(e), **fields)
+        except Failed as e:
+            self.record(group, name, label, side, "error", f"{e} {server.stderr_tail(200)}", **fields)
+
     def cells(self, group, name, label, side, cmd, note, body):
         """Starts the server, runs `body(server)` (a list of (fields-of-cell,
         thunk) pairs), records each."""
-        if cmd is None:
-            for fields, _ in body(None):
-                self.record(group, name, label, side, "skip", note, **fields)
-            return
+        server = self.start(cmd, note)
         try:
-            server = Server(cmd, pin=self.server_pin)
-        except Skip as e:
-            for fields, _ in body(None):
-                self.record(group, name, label, side, "skip", str(e), **fields)
-            return
-        except Failed as e:
-            for fields, _ in body(None):
-                self.record(group, name, label, side, "error", str(e), **fields)
-            return
-        with server:
-            for fields, thunk in body(server):
-                if not server.alive():
-                    self.record(group, name, label, side, "error",
-                                f"server died: {server.stderr_tail()}", **fields)
-                    continue
-                try:
-                    out = thunk(server)
-                    merged = dict(fields)
-                    merged.update(out)
-                    self.record(group, name, label, side, "ok", **merged)
-                except Skip as e:
-                    self.record(group, name, label, side, "skip", str(e), **fields)
-                except Failed as e:
-                    self.record(group, name, label, side, "error", f"{e} {server.stderr_tail(200)}", **fields)
+            for fields, thunk in body(None if isinstance(server, tuple) else server):
+                self.measure(group, name, label, side, server, fields, thunk)
+        finally:
+            if not isinstance(server, tuple):
+                server.stop()
+
+    def cells_side_by_side(self, group, servers, cells):
+        """Like `cells` for several servers at once: starts them all, then
+        measures cell by cell, every server in turn. The figures of a shared
+        virtual machine drift over minutes; this way a slow spell falls on
+        the servers of one cell alike (a ratio stays fair) instead of on
+        every cell of one server. `servers`: (name, label, side, cmd, note);
+        `cells`: (fields, thunk) pairs. Idle servers wait without using CPU."""
+        running = {}
+        try:
+            for name, _, _, cmd, note in servers:
+                running[name] = self.start(cmd, note)
+            for fields, thunk in cells:
+                for name, label, side, _, _ in servers:
+                    self.measure(group, name, label, side, running[name], fields, thunk)
+        finally:
+            for server in running.values():
+                if not isinstance(server, tuple):
+                    server.stop()
 
     # -- groups ----------------------------------------------------------------
 
@@ -279,12 +305,10 @@ class Bench:
         return [(c, s) for s in (64, 4096) for c in conns]
 
     def group_echo(self):
-        for name, label, side, cmd, note in self.tcp_servers():
-            def body(server, name=name):
-                for c, s in self.echo_grid():
-                    yield ({"conns": c, "size": s},
-                           lambda srv, c=c, s=s: self.loadgen("echo", srv, ["--conns", c, "--size", s])[0])
-            self.cells("echo", name, label, side, cmd, note, body)
+        cells = [({"conns": c, "size": z},
+                  lambda srv, c=c, z=z: self.loadgen("echo", srv, ["--conns", c, "--size", z])[0])
+                 for c, z in self.echo_grid()]
+        self.cells_side_by_side("echo", self.tcp_servers(), cells)
 
     def group_memory(self):
         n = 200 if self.quick else 1000
@@ -308,12 +332,10 @@ class Bench:
              [py, str(PYDIR / "seed_handler.py"), "--impl", "stdlib", "--udp"]),
         ]
         clients = [16] if self.quick else [1, 16]
-        for name, label, side, cmd in servers:
-            def body(server):
-                for k in clients:
-                    yield ({"clients": k, "size": 64},
-                           lambda srv, k=k: self.loadgen("udp", srv, ["--clients", k, "--size", 64])[0])
-            self.cells("udp", name, label, side, cmd, None, body)
+        cells = [({"clients": k, "size": 64},
+                  lambda srv, k=k: self.loadgen("udp", srv, ["--clients", k, "--size", 64])[0])
+                 for k in clients]
+        self.cells_side_by_side("udp", [(n, l, side, cmd, None) for n, l, side, cmd in servers], cells)
 
     def group_bulk(self):
         nbytes = (256 << 20) if self.quick else (1 << 30)
@@ -430,17 +452,14 @@ class Bench:
             self.cells("nagle", name, label, side, cmd, None, body)
 
     def group_repeat(self):
-        """A few cells three times, for the spread."""
+        """A few cells three times, for the spread (each round every server once)."""
         picks = {"c-epoll", "fs-example", "fs-event", "tokio-mt", "py-socketserver", "fs-py-socketserver",
                  "fs-py-events", "uvloop-protocol"}
-        for name, label, side, cmd, note in self.tcp_servers():
-            if name not in picks:
-                continue
-            def body(server):
-                for r in range(3):
-                    yield ({"conns": 16, "size": 64, "run": r},
-                           lambda srv: self.loadgen("echo", srv, ["--conns", 16, "--size", 64])[0])
-            self.cells("repeat", name, label, side, cmd, note, body)
+        servers = [s for s in self.tcp_servers() if s[0] in picks]
+        cells = [({"conns": 16, "size": 64, "run": r},
+                  lambda srv: self.loadgen("echo", srv, ["--conns", 16, "--size", 64])[0])
+                 for r in range(3)]
+        self.cells_side_by_side("repeat", servers, cells)
 
     def group_pinning(self):
         """The C reference with and without taskset, to show which steadies
