@@ -595,7 +595,13 @@ def render(res, chart_files, chart_rel):
       "byte is compared with what was sent (a mismatch fails the cell). Messages carry a per-connection "
       "pattern and a sequence number. Client sockets set TCP_NODELAY.\n"
       "- **Windows**: a warm-up, then a fixed measured window per cell "
-      f"({'1 s' if m.get('quick') else '2 s'}); only loopback (127.0.0.1).\n"
+      f"({'1 s' if m.get('quick') else '2 s'}); only loopback (127.0.0.1). "
+      + ("" if m.get("quick") else
+         "The TCP echo matrix runs each cell three times (0.7 s windows), round after round over all the "
+         "servers of the cell, and keeps the round with the median requests/s (`rounds_rps` in the "
+         "results file has all three): this virtual machine's speed drifts from second to second, and a "
+         "median of interleaved rounds is far steadier than one longer window. ")
+      + "\n"
       "- **Server CPU per request**: utime+stime of the server process from `/proc/PID/stat` (all threads) "
       "over the measured window, divided by the requests served in it. On loopback the kernel does part of "
       "the receiving side's TCP work in the sender's context, so part of each server's kernel cost is "
@@ -615,10 +621,11 @@ def render(res, chart_files, chart_rel):
     w("\n## Targets\n")
     noise = repeat_spread(res)
     if noise is not None:
-        w(f"Each verdict comes from one run of each cell. On this machine the same server measured three "
+        w(f"Each verdict comes from one measurement of each cell (for TCP echo, the median of three "
+          f"rounds interleaved over the cell's servers). On this machine the same server measured three "
           f"times in a row differed by up to {noise:.0f} % (see *Spread* below), so a ratio within about "
-          f"that much of its threshold is not a clear result either way; the servers of one cell are "
-          f"measured one after the other, so a slow spell of the machine falls on them alike.\n\n")
+          f"that much of its threshold is not a clear result either way, and a verdict near its "
+          f"threshold can flip from one run to the next.\n\n")
     w(table(["target", "verdict", "evidence (ferrosock / peer)"], targets(res)))
 
     found = findings(res)

@@ -171,6 +171,11 @@ class Bench:
         self.results = []
         self.dur = 1.0 if self.quick else 2.0
         self.warm = 0.2 if self.quick else 0.3
+        # The echo matrix: rounds per cell (the round with the median
+        # requests/s is kept) and the window of each.
+        self.rounds = 1 if self.quick else 3
+        self.round_dur = 1.0 if self.quick else 0.7
+        self.round_warm = 0.2
         self.server_pin = None if args.no_pin else 0
         self.client_pin = None if args.no_pin else 1
 
@@ -234,10 +239,12 @@ class Bench:
                           "kib_per_conn", "gbps", "lost", "loadgen_cpu", "server_cpu")}
         log(f"{group:7} {server:20} {status:5} {shown} {note[:120]}")
 
-    def loadgen(self, mode, server, extra, timeout=None):
+    def loadgen(self, mode, server, extra, timeout=None, dur=None, warm=None):
+        dur = self.dur if dur is None else dur
+        warm = self.warm if warm is None else warm
         cmd = [str(self.bin / "loadgen"), mode, "--addr", server.addr, "--server-pid", str(server.pid),
-               "--duration", str(self.dur), "--warmup", str(self.warm)] + [str(x) for x in extra]
-        return run_json(cmd, timeout or (self.dur + self.warm + 60), pin=self.client_pin)
+               "--duration", str(dur), "--warmup", str(warm)] + [str(x) for x in extra]
+        return run_json(cmd, timeout or (dur + warm + 60), pin=self.client_pin)
 
     def start(self, cmd, note):
         """A running Server, or (status, note) when it is skipped or fails to start."""
@@ -250,23 +257,38 @@ class Bench:
         except Failed as e:
             return ("error", str(e))
 
+    def attempt(self, server, thunk):
+        """One run of a cell's thunk: ("ok", output) or (status, note)."""
+        if isinstance(server, tuple):
+            return server
+        if not server.alive():
+            return ("error", f"server died: {server.stderr_tail()}")
+        try:
+            return ("ok", thunk(server))
+        except Skip as e:
+            return ("skip", str(e))
+        except Failed as e:
+            return ("error", f"{e} {server.stderr_tail(200)}")
+
+    def keep(self, group, name, label, side, fields, outcomes):
+        """Records a cell from its runs: the first failure, or the run with
+        the median requests/s (with every run's figure beside it)."""
+        for status, out in outcomes:
+            if status != "ok":
+                self.record(group, name, label, side, status, out, **fields)
+                return
+        runs = [out for _, out in outcomes]
+        kept = sorted(runs, key=lambda o: o.get("rps", 0))[len(runs) // 2]
+        merged = dict(fields)
+        merged.update(kept)
+        if len(runs) > 1:
+            merged["rounds_rps"] = [o.get("rps") for o in runs]
+            merged["rounds_cpu_us"] = [o.get("server_cpu_us_per_req") for o in runs]
+        self.record(group, name, label, side, "ok", **merged)
+
     def measure(self, group, name, label, side, server, fields, thunk):
         """Runs one cell's thunk on `server` (or records why it cannot) and records it."""
-        if isinstance(server, tuple):
-            self.record(group, name, label, side, server[0], server[1], **fields)
-            return
-        if not server.alive():
-            self.record(group, name, label, side, "error", f"server died: {server.stderr_tail()}", **fields)
-            return
-        try:
-            out = thunk(server)
-            merged = dict(fields)
-            merged.update(out)
-            self.record(group, name, label, side, "ok", **merged)
-        except Skip as e:
-            self.record(group, name, label, side, "skip", str(e), **fields)
-        except Failed as e:
-            self.record(group, name, label, side, "error", f"{e} {server.stderr_tail(200)}", **fields)
+        self.keep(group, name, label, side, fields, [self.attempt(server, thunk)])
 
     def cells(self, group, name, label, side, cmd, note, body):
         """Starts the server, runs `body(server)` (a list of (fields-of-cell,
@@ -279,20 +301,29 @@ class Bench:
             if not isinstance(server, tuple):
                 server.stop()
 
-    def cells_side_by_side(self, group, servers, cells):
+    def cells_side_by_side(self, group, servers, cells, rounds=1):
         """Like `cells` for several servers at once: starts them all, then
         measures cell by cell, every server in turn. The figures of a shared
         virtual machine drift over minutes; this way a slow spell falls on
         the servers of one cell alike (a ratio stays fair) instead of on
         every cell of one server. `servers`: (name, label, side, cmd, note);
-        `cells`: (fields, thunk) pairs. Idle servers wait without using CPU."""
+        `cells`: (fields, thunk) pairs. Idle servers wait without using CPU.
+        With `rounds` > 1 each cell runs that many times, round after round
+        over the servers, and the run with the median requests/s is kept."""
         running = {}
         try:
             for name, _, _, cmd, note in servers:
                 running[name] = self.start(cmd, note)
             for fields, thunk in cells:
+                outcomes = {name: [] for name, *_ in servers}
+                for _ in range(rounds):
+                    for name, *_ in servers:
+                        done = outcomes[name]
+                        if done and done[-1][0] != "ok":
+                            continue  # failed once: recorded as such
+                        done.append(self.attempt(running[name], thunk))
                 for name, label, side, _, _ in servers:
-                    self.measure(group, name, label, side, running[name], fields, thunk)
+                    self.keep(group, name, label, side, fields, outcomes[name])
         finally:
             for server in running.values():
                 if not isinstance(server, tuple):
@@ -306,9 +337,10 @@ class Bench:
 
     def group_echo(self):
         cells = [({"conns": c, "size": z},
-                  lambda srv, c=c, z=z: self.loadgen("echo", srv, ["--conns", c, "--size", z])[0])
+                  lambda srv, c=c, z=z: self.loadgen("echo", srv, ["--conns", c, "--size", z],
+                                                     dur=self.round_dur, warm=self.round_warm)[0])
                  for c, z in self.echo_grid()]
-        self.cells_side_by_side("echo", self.tcp_servers(), cells)
+        self.cells_side_by_side("echo", self.tcp_servers(), cells, rounds=self.rounds)
 
     def group_memory(self):
         n = 200 if self.quick else 1000
