@@ -127,6 +127,17 @@
 #define FSOCK_MAX_FDS 253
 
 /**
+ * The most buffers one call takes (`iovcnt`): the system's `IOV_MAX`.
+ */
+#define FSOCK_IOV_MAX 1024
+
+/**
+ * The largest control buffer a call accepts, in bytes (1 MiB): more than
+ * any kernel sends or takes, so only a mistaken size meets it.
+ */
+#define FSOCK_MAX_CONTROL_LEN 1048576
+
+/**
  * Timeout value: wait for as long as it takes (Python's `None`).
  */
 #define FSOCK_TIMEOUT_BLOCKING -1.0
@@ -365,6 +376,8 @@ typedef enum {
     /**
      * A caller's text buffer is too small; the call's size out-parameter
      * (when given) has received the size needed, terminating NUL included.
+     * Also `fsock_socket_recvmsg` with too few `cmsgs` slots: its
+     * `out_ncmsgs` has received the number needed.
      */
     FSOCK_ERR_BUFFER_TOO_SMALL = 101,
     /**
@@ -516,6 +529,48 @@ typedef struct fsock_server fsock_server;
  * its `fsock_socket_free`.
  */
 typedef struct fsock_socket fsock_socket;
+
+/**
+ * One buffer of a gathered send or a scattered receive (`struct iovec`):
+ * `len` bytes at `base`. Sending only reads it. `base` may be NULL when
+ * `len` is 0.
+ */
+typedef struct {
+    /**
+     * The buffer's first byte.
+     */
+    void *base;
+    /**
+     * Its size in bytes.
+     */
+    size_t len;
+} fsock_iovec;
+
+/**
+ * A control message (ancillary data): the protocol level (`cmsg_level`,
+ * such as `SOL_SOCKET`), the level's type (`cmsg_type`, such as
+ * `SCM_RIGHTS`) and `len` bytes of data, without header or padding (for
+ * `SCM_RIGHTS`, the descriptors as `int`s). `data` may be NULL when `len`
+ * is 0.
+ */
+typedef struct {
+    /**
+     * The protocol level (`cmsg_level`).
+     */
+    int level;
+    /**
+     * The level-specific type (`cmsg_type`).
+     */
+    int type;
+    /**
+     * The data.
+     */
+    const uint8_t *data;
+    /**
+     * The size of the data in bytes.
+     */
+    size_t len;
+} fsock_cmsg;
 
 /**
  * How a server listens and runs its callbacks. Fill one with
@@ -1361,6 +1416,96 @@ fsock_result fsock_socket_recv_fds(fsock_socket *s,
                                    size_t *out_received,
                                    size_t *out_nfds,
                                    int *out_msg_flags);
+
+/**
+ * Sends the bytes of the `iovcnt` buffers of `iov`, one after the other,
+ * with the `ncmsgs` control messages of `cmsgs` (`sendmsg(2)`), to `addr`
+ * or, when `addr` is NULL, to the connected peer. `*out_sent` receives the
+ * number of bytes sent (on a stream socket possibly fewer than the total).
+ *
+ * `addr` is text as `fsock_socket_sendto` takes it (names are resolved).
+ * `iovcnt` is at most `FSOCK_IOV_MAX`; `iov` may be NULL when it is 0, and
+ * `cmsgs` when `ncmsgs` is 0. The control messages together take at most
+ * `FSOCK_MAX_CONTROL_LEN` bytes (the kernel refuses much less, with
+ * `FSOCK_ERR_IO`). Descriptors sent in an `SCM_RIGHTS` message stay open
+ * and owned by the caller; the receiver gets its own copies. The library
+ * keeps no pointer after the call. Waits according to the socket's
+ * timeout, as `fsock_socket_send`.
+ *
+ * # Safety
+ * `s` must be NULL or a live handle; `iov` NULL or readable for `iovcnt`
+ * entries, each `base` NULL or readable for its `len` bytes; `cmsgs` NULL
+ * or readable for `ncmsgs` entries, each `data` NULL or readable for its
+ * `len` bytes; `addr` NULL or a NUL-terminated string; `out_sent` NULL or
+ * writable.
+ */
+fsock_result fsock_socket_sendmsg(fsock_socket *s,
+                                  const fsock_iovec *iov,
+                                  size_t iovcnt,
+                                  const fsock_cmsg *cmsgs,
+                                  size_t ncmsgs,
+                                  int flags,
+                                  const char *addr,
+                                  size_t *out_sent);
+
+/**
+ * Receives into the `iovcnt` buffers of `iov`, filled one after the
+ * other, with up to `control_cap` bytes of control messages
+ * (`recvmsg(2)`). On success `*out_received` is the byte count (0: the
+ * peer closed a stream, or an empty datagram), `*out_ncmsgs` the number
+ * of control messages described by `cmsgs[0..*out_ncmsgs]`, and, if
+ * `out_msg_flags` is not NULL, `*out_msg_flags` the message's `MSG_*`
+ * flags: `MSG_TRUNC` for a datagram cut to the buffers, `MSG_CTRUNC` when
+ * control data did not fit in `control_cap` (the last message is then cut
+ * short, and descriptors that did not fit were closed by the system).
+ *
+ * `control_cap` is what is asked of the kernel: size it with `CMSG_SPACE`
+ * of the data expected (at most `FSOCK_MAX_CONTROL_LEN`). The data of the
+ * control messages is copied into `control`, one after the other, each
+ * starting at an offset from `control` that is a multiple of
+ * `sizeof(size_t)` (align `control` to read `int`s in place); each
+ * `cmsgs[i].data` points into `control` and is valid as long as it is.
+ * If the message carries more control messages than `max_cmsgs`, the call
+ * fails with `FSOCK_ERR_BUFFER_TOO_SMALL`: the message is received and
+ * dropped, its descriptors are closed, and `*out_ncmsgs` receives the
+ * number of control messages it carried (the other out-parameters and
+ * `cmsgs` are left alone).
+ *
+ * **The caller owns the descriptors** of every received `SCM_RIGHTS`
+ * message (`SOL_SOCKET`) and closes each with `close(2)`; pass
+ * `MSG_CMSG_CLOEXEC` in `flags` to make them close-on-exec. On failure
+ * no descriptor is left open.
+ *
+ * If `from_buf` is not NULL, the sender's address is written there as
+ * text, as `fsock_socket_recvfrom` does (cut short to `from_len` bytes,
+ * NUL-terminated; `FSOCK_ADDRSTRLEN` always suffices), or `""` when the
+ * system gives none (a connected stream socket).
+ *
+ * `iovcnt` is at most `FSOCK_IOV_MAX`; `iov` may be NULL when it is 0,
+ * `control` when `control_cap` is 0 and `cmsgs` when `max_cmsgs` is 0.
+ * Waits according to the socket's timeout, as `fsock_socket_recv`.
+ *
+ * # Safety
+ * `s` must be NULL or a live handle; `iov` NULL or readable for `iovcnt`
+ * entries, each `base` NULL or writable for its `len` bytes, none
+ * overlapping; `control` NULL or writable for `control_cap` bytes;
+ * `cmsgs` NULL or writable for `max_cmsgs` entries; `out_received` and
+ * `out_ncmsgs` NULL or writable; `out_msg_flags` NULL (not wanted) or
+ * writable; `from_buf` NULL (not wanted) or writable for `from_len` bytes.
+ */
+fsock_result fsock_socket_recvmsg(fsock_socket *s,
+                                  const fsock_iovec *iov,
+                                  size_t iovcnt,
+                                  uint8_t *control,
+                                  size_t control_cap,
+                                  fsock_cmsg *cmsgs,
+                                  size_t max_cmsgs,
+                                  int flags,
+                                  size_t *out_received,
+                                  size_t *out_ncmsgs,
+                                  int *out_msg_flags,
+                                  char *from_buf,
+                                  size_t from_len);
 
 /**
  * Sets how long each operation on the socket may wait (超时): `seconds` is

@@ -60,7 +60,7 @@ pub unsafe extern "C" fn fsock_socket_send_fds(
         let (data, fd_list, out) = unsafe {
             (
                 ptr::bytes_or_empty(OP, "buf", buf, len)?,
-                ints(OP, "fds", fds, nfds)?,
+                ptr::array(OP, "fds", fds, nfds)?,
                 Out::new(OP, "out_sent", out_sent)?,
             )
         };
@@ -122,7 +122,7 @@ pub unsafe extern "C" fn fsock_socket_recv_fds(
         let (data, slots, received, nfds, msg_flags) = unsafe {
             (
                 ptr::bytes_mut(OP, "buf", buf, cap)?,
-                ints_mut(OP, "fds", fds, max_fds)?,
+                ptr::array_mut(OP, "fds", fds, max_fds)?,
                 Out::new(OP, "out_received", out_received)?,
                 Out::new(OP, "out_nfds", out_nfds)?,
                 Out::optional(out_msg_flags),
@@ -143,46 +143,4 @@ pub unsafe extern "C" fn fsock_socket_recv_fds(
     };
     // SAFETY: `s` is NULL or a live handle, by the caller's promise.
     unsafe { guard_on(OP, s, body) }
-}
-
-/// An array of `n` ints to read; NULL is allowed when `n` is 0.
-///
-/// # Safety
-/// `p` must be NULL or valid for reads of `n` ints during the call.
-unsafe fn ints<'a>(
-    op: &'static str,
-    name: &str,
-    p: *const c_int,
-    n: usize,
-) -> Outcome<&'a [c_int]> {
-    if n == 0 {
-        return Ok(&[]);
-    }
-    if p.is_null() {
-        return Err(Failure::null(op, name));
-    }
-    // SAFETY: non-NULL and valid for `n` ints, by the caller's promise.
-    Ok(unsafe { std::slice::from_raw_parts(p, n) })
-}
-
-/// An array of `n` ints to write; NULL is allowed when `n` is 0.
-///
-/// # Safety
-/// `p` must be NULL or valid for writes of `n` ints during the call, and
-/// not used by anything else meanwhile.
-unsafe fn ints_mut<'a>(
-    op: &'static str,
-    name: &str,
-    p: *mut c_int,
-    n: usize,
-) -> Outcome<&'a mut [c_int]> {
-    if n == 0 {
-        return Ok(&mut []);
-    }
-    if p.is_null() {
-        return Err(Failure::null(op, name));
-    }
-    // SAFETY: non-NULL, valid for `n` ints and exclusively ours during the
-    // call, by the caller's promise.
-    Ok(unsafe { std::slice::from_raw_parts_mut(p, n) })
 }

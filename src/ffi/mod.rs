@@ -18,6 +18,8 @@
 //! - `conn`: bind, listen, accept, connect, shutdown, addresses;
 //! - `io`: send and receive;
 //! - `fds`: passing file descriptors over Unix sockets (`SCM_RIGHTS`);
+//! - `msg`: `sendmsg`/`recvmsg` with several buffers and any control
+//!   messages;
 //! - `options`: timeouts and socket options;
 //! - `create`: create_connection, create_server, socketpair, the default
 //!   timeout;
@@ -53,6 +55,8 @@ mod conn;
 mod io;
 
 mod fds;
+
+mod msg;
 
 mod options;
 
@@ -91,6 +95,7 @@ pub use event_server::*;
 pub use fds::*;
 pub use framing::*;
 pub use io::*;
+pub use msg::*;
 pub use options::*;
 pub use result::{fsock_result, fsock_result_name};
 pub use server::*;

@@ -168,3 +168,62 @@ impl<T> Out<T> {
         unsafe { self.0.as_ptr().write(value) }
     }
 }
+
+/// An array of `n` `T`s to read; NULL is allowed when `n` is 0.
+///
+/// # Safety
+/// `p` must be NULL or valid for reads of `n` `T`s during the call.
+pub(crate) unsafe fn array<'a, T>(
+    op: &'static str,
+    name: &str,
+    p: *const T,
+    n: usize,
+) -> Outcome<&'a [T]> {
+    if n == 0 {
+        return Ok(&[]);
+    }
+    if p.is_null() {
+        return Err(Failure::null(op, name));
+    }
+    // SAFETY: non-NULL and valid for `n` `T`s, by the caller's promise.
+    Ok(unsafe { std::slice::from_raw_parts(p, n) })
+}
+
+/// An array of `n` `T`s to write; NULL is allowed when `n` is 0.
+///
+/// # Safety
+/// `p` must be NULL or valid for writes of `n` `T`s during the call, and
+/// not used by anything else meanwhile.
+pub(crate) unsafe fn array_mut<'a, T>(
+    op: &'static str,
+    name: &str,
+    p: *mut T,
+    n: usize,
+) -> Outcome<&'a mut [T]> {
+    if n == 0 {
+        return Ok(&mut []);
+    }
+    if p.is_null() {
+        return Err(Failure::null(op, name));
+    }
+    // SAFETY: non-NULL, valid for `n` `T`s and exclusively ours during the
+    // call, by the caller's promise.
+    Ok(unsafe { std::slice::from_raw_parts_mut(p, n) })
+}
+
+/// A writable byte buffer of `len` bytes; NULL is allowed when `len` is 0.
+///
+/// # Safety
+/// As [`bytes_mut`].
+pub(crate) unsafe fn bytes_mut_or_empty<'a>(
+    op: &'static str,
+    name: &str,
+    p: *mut u8,
+    len: usize,
+) -> Outcome<&'a mut [u8]> {
+    if p.is_null() && len == 0 {
+        return Ok(&mut []);
+    }
+    // SAFETY: forwarded from the caller's promise.
+    unsafe { bytes_mut(op, name, p, len) }
+}

@@ -36,6 +36,8 @@ pub enum fsock_result {
     FSOCK_ERR_INVALID_ARGUMENT = 100,
     /// A caller's text buffer is too small; the call's size out-parameter
     /// (when given) has received the size needed, terminating NUL included.
+    /// Also `fsock_socket_recvmsg` with too few `cmsgs` slots: its
+    /// `out_ncmsgs` has received the number needed.
     FSOCK_ERR_BUFFER_TOO_SMALL = 101,
     /// The socket was closed (or detached) before this call.
     FSOCK_ERR_CLOSED = 200,
