@@ -12,6 +12,7 @@
 #ifndef FSOCK_TEST_H
 #define FSOCK_TEST_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -263,6 +264,19 @@ static inline fsock_socket *connect_to(const fsock_server *server) {
     fsock_socket *c = NULL;
     ASSERT_OK(fsock_create_connection("127.0.0.1", (uint16_t)port_of(addr), 5.0, &c));
     return c;
+}
+
+/* The number of open descriptors of this process, to show that a test
+ * leaked none (count before and after). */
+static inline int open_fds(void) {
+    DIR *d = opendir("/proc/self/fd");
+    ASSERT(d != NULL);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.') n++;
+    closedir(d);
+    return n - 1; /* the directory's own descriptor */
 }
 
 #endif /* FSOCK_TEST_H */

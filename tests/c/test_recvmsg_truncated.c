@@ -5,22 +5,9 @@
  * FSOCK_ERR_BUFFER_TOO_SMALL and closes what arrived. Nothing leaks (the
  * process's open descriptors are counted before and after).
  */
-#include <dirent.h>
 #include <sys/socket.h>
 
 #include "test.h"
-
-/* The number of open descriptors of this process. */
-static int open_fds(void) {
-    DIR *d = opendir("/proc/self/fd");
-    ASSERT(d != NULL);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.') n++;
-    closedir(d);
-    return n - 1; /* the directory's own descriptor */
-}
 
 /* Sends one byte with the descriptors `fds` in one SCM_RIGHTS message. */
 static void send_rights(fsock_socket *s, const int *fds, size_t n) {
