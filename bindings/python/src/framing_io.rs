@@ -21,7 +21,7 @@ use std::os::fd::{BorrowedFd, RawFd};
 use std::sync::{Mutex, MutexGuard, TryLockError};
 
 use ferrosock::framing::{Codec, FrameDecoder, FramedSocket, ReadAhead};
-use ferrosock::{BorrowedSocket, ErrorKind, Timeout};
+use ferrosock::BorrowedSocket;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::MutexExt;
@@ -32,6 +32,7 @@ use crate::buffer::BufferView;
 use crate::errors::{os_error, without_gil};
 use crate::framing_codec::{codec_object, codec_of};
 use crate::framing_errors::to_pyerr;
+use crate::socket::must_wait;
 use crate::timeout::parse_timeout;
 
 /// From this many bytes on, a send releases the GIL for the copy itself
@@ -373,12 +374,6 @@ fn send_small(py: Python<'_>, s: &ferrosock::Socket, wire: &[u8]) -> ferrosock::
         }
     }
     Ok(())
-}
-
-/// Whether a failed try should become a wait: it would block and the socket
-/// is not in non-blocking mode.
-fn must_wait(s: &ferrosock::Socket, e: &ferrosock::Error) -> bool {
-    e.kind() == ErrorKind::WouldBlock && s.timeout() != Timeout::NonBlocking
 }
 
 /// Runs `f` on the core socket behind the Python socket object `sock`: a
